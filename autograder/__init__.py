@@ -1,0 +1,1 @@
+"""The vislab autograder: hidden checks, class grading, feedback, grade table and leaderboard."""

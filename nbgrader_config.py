@@ -1,0 +1,55 @@
+"""nbgrader configuration of the vislab course.
+
+The repository root is the course directory: ``assignments/`` holds the nbgrader source,
+``starter/`` the release students get, ``solutions/`` the generated solutions. Everything a
+real course produces while grading (submissions, autograded copies, feedback, the gradebook)
+lives under ``grading/``, which git ignores; ``python -m autograder grade`` points nbgrader at a
+work folder of its own with the same layout.
+"""
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    Execute,
+    GetGrades,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.nbgrader_plugins import HideTestTracebacks, StderrIsNotAnError
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+
+c.CourseDirectory.course_id = "vislab"
+c.CourseDirectory.source_directory = "assignments"
+c.CourseDirectory.release_directory = "starter"
+c.CourseDirectory.solution_directory = "solutions"
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.feedback_directory = "grading/feedback"
+c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+
+# a cell may load a checkpoint or score a CSV; an infinite loop is stopped after this
+c.Execute.timeout = 180
+
+# a library warning on stderr must not zero a passing test cell (nbgrader's default does)
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    StderrIsNotAnError,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# feedback never shows a hidden test's source or a traceback from a test cell
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTests,
+    HideTestTracebacks,
+    CSSHTMLHeaderPreprocessor,
+]
+c.ClearHiddenTests.enforce_metadata = False

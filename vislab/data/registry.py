@@ -1,0 +1,54 @@
+"""The list of every dataset and checkpoint the kit knows, for ``datasets.py``.
+
+A module of ``vislab.data`` (or ``vislab.pretrained``) declares what it provides as
+``DATASETS = [DatasetSpec(...), ...]``; :func:`all_specs` collects them, so adding a dataset
+never means editing a central list.
+"""
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import vislab.data
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset or checkpoint that ``datasets.py`` can prepare and verify.
+
+    ``prepare(source)`` builds an embedded dataset (``source`` is ignored), or reads a real
+    dataset from the directory ``source`` (``None``: download through torchvision when a network
+    is there, otherwise fail with a message saying where to get it). ``verify()`` returns a
+    one-line summary or raises with what is wrong and how to fix it. ``is_ready()`` is cheap.
+    """
+
+    name: str
+    kind: str  # "embedded", "real" or "checkpoint"
+    description: str
+    prepare: Callable[[Path | None], None]
+    verify: Callable[[], str]
+    is_ready: Callable[[], bool]
+
+
+def all_specs() -> dict[str, DatasetSpec]:
+    """Every registered spec by name, in a stable order."""
+    modules = [f"vislab.data.{m.name}" for m in pkgutil.iter_modules(vislab.data.__path__)]
+    modules.append("vislab.pretrained")
+    specs = {}
+    for module_name in sorted(modules):
+        module = importlib.import_module(module_name)
+        for spec in getattr(module, "DATASETS", []):
+            if spec.name in specs:
+                raise ValueError(f"dataset {spec.name!r} is declared twice ({module_name})")
+            specs[spec.name] = spec
+    return specs
+
+
+def get_spec(name: str) -> DatasetSpec:
+    specs = all_specs()
+    if name not in specs:
+        raise KeyError(f"unknown dataset {name!r}; `python datasets.py list` shows the known ones: "
+                       + ", ".join(specs))
+    return specs[name]
