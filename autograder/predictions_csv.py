@@ -1,0 +1,88 @@
+"""Reading and validating a student's Kaggle-style predictions CSV.
+
+Every fault gets its own :class:`InvalidPredictions` message that says what is wrong and what to
+do, so a student (and the grade table) knows why the file scored nothing. Assignment-specific
+checks (a prediction string's grammar, a box inside the image) run on the frame this returns.
+"""
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vislab.kaggle import ID_COLUMN
+
+
+class InvalidPredictions(ValueError):
+    """The predictions file cannot be scored; the message says how to fix it."""
+
+
+def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
+                     value_range: tuple[float, float] | None = None,
+                     allowed_values: Iterable | None = None) -> pd.DataFrame:
+    """Read ``path`` and check it against the expected header, ids and values.
+
+    ``columns`` are the prediction columns after ``Id``; ``ids`` the expected test ids (each
+    exactly once). ``value_range`` bounds numeric columns (inclusive); ``allowed_values`` lists
+    the only values allowed (class labels). Returns the frame sorted like ``ids``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InvalidPredictions(f"{path.name} was not handed in: run the notebook's last cell "
+                                 "so that it writes the file, and submit it next to the notebook")
+    try:
+        frame = pd.read_csv(path, dtype={ID_COLUMN: str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InvalidPredictions(f"{path.name} is not a readable CSV file ({error}); write it with "
+                                 "vislab.kaggle.write_predictions") from None
+    expected_header = [ID_COLUMN, *columns]
+    if list(frame.columns) != expected_header:
+        raise InvalidPredictions(f"{path.name} has the header {list(frame.columns)}, expected "
+                                 f"{expected_header} (in that order)")
+    expected_ids = [str(i) for i in ids]
+    _check_ids(frame[ID_COLUMN], expected_ids, path.name)
+    values = frame[columns]
+    if values.isna().any().any():
+        rows = frame.loc[values.isna().any(axis=1), ID_COLUMN].head(5).tolist()
+        raise InvalidPredictions(f"{path.name} has empty or NaN predictions (ids {rows}...): "
+                                 "predict a value for every test image")
+    if value_range is not None:
+        _check_range(frame, columns, value_range, path.name)
+    if allowed_values is not None:
+        allowed = {str(v) for v in allowed_values}
+        bad = ~values.astype(str).isin(allowed).all(axis=1)
+        if bad.any():
+            rows = frame.loc[bad, ID_COLUMN].head(5).tolist()
+            raise InvalidPredictions(f"{path.name} has predictions outside {sorted(allowed)} "
+                                     f"(ids {rows}...)")
+    return frame.set_index(ID_COLUMN).loc[expected_ids].reset_index()
+
+
+def _check_ids(found: pd.Series, expected: list[str], name: str) -> None:
+    duplicated = found[found.duplicated()].unique().tolist()
+    if duplicated:
+        raise InvalidPredictions(f"{name} lists some ids more than once ({duplicated[:5]}): "
+                                 "write one row per test image")
+    missing = sorted(set(expected) - set(found))
+    if missing:
+        raise InvalidPredictions(f"{name} has no row for {len(missing)} test ids (e.g. "
+                                 f"{missing[:5]}): predict every test image")
+    unknown = sorted(set(found) - set(expected))
+    if unknown:
+        raise InvalidPredictions(f"{name} has {len(unknown)} ids that are not test images (e.g. "
+                                 f"{unknown[:5]}): use the ids the test loader gives")
+
+
+def _check_range(frame: pd.DataFrame, columns: list[str], value_range: tuple[float, float],
+                 name: str) -> None:
+    low, high = value_range
+    try:
+        values = frame[columns].to_numpy(dtype=float)
+    except ValueError:
+        raise InvalidPredictions(f"{name} has predictions that are not numbers") from None
+    bad = ((values < low) | (values > high)).any(axis=1)
+    if np.any(bad):
+        rows = frame.loc[bad, ID_COLUMN].head(5).tolist()
+        raise InvalidPredictions(f"{name} has values outside [{low}, {high}] (ids {rows}...): "
+                                 "write probabilities (apply the sigmoid/softmax), not logits")

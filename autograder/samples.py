@@ -1,0 +1,49 @@
+"""Making sample submissions from notebooks: the unchanged starter, known-wrong variants, broken files.
+
+Used by the demo and by the tests; each function writes a new file and leaves its input untouched.
+"""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+
+def _find_cell(nb, grade_id: str):
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(f"no cell with grade_id {grade_id!r}")
+
+
+def with_cell_replaced(notebook_path: str | Path, grade_id: str, new_source: str,
+                       out_path: str | Path) -> Path:
+    """Copy a notebook with the source of cell ``grade_id`` replaced (its outputs cleared)."""
+    nb = nbformat.read(notebook_path, as_version=4)
+    cell = _find_cell(nb, grade_id)
+    cell.source = new_source
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_path)
+    return out_path
+
+
+def with_cell_deleted(notebook_path: str | Path, grade_id: str, out_path: str | Path) -> Path:
+    """Copy a notebook without cell ``grade_id`` (a student deleted a test cell)."""
+    nb = nbformat.read(notebook_path, as_version=4)
+    nb.cells.remove(_find_cell(nb, grade_id))
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_path)
+    return out_path
+
+
+def copy_submission(source_dir: str | Path, out_dir: str | Path) -> Path:
+    """Copy a whole submission folder (notebook + saved files)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    shutil.copytree(source_dir, out_dir)
+    return out_dir
