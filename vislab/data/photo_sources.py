@@ -1,0 +1,38 @@
+"""The photographs and textures that installed packages ship, as one list of RGB images.
+
+They are the raw material of the embedded datasets and of the kit's own pretraining task:
+``skimage.data`` (photos, textures, microscopy, astronomy) and scikit-learn's two sample photos.
+Grey images are turned into RGB by repeating their channel.
+"""
+
+from functools import cache
+
+import numpy as np
+import skimage.data
+from sklearn.datasets import load_sample_images
+
+#: name -> loader; every image here ships inside an installed package (no download)
+SKIMAGE_PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field",
+                  "immunohistochemistry", "colorwheel", "camera", "coins", "moon", "page", "text",
+                  "clock", "cell", "microaneurysms", "horse", "checkerboard"]
+SKIMAGE_TEXTURES = ["brick", "grass", "gravel"]
+
+
+def _to_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == bool:
+        image = image.astype(np.uint8) * 255
+    elif image.dtype != np.uint8:
+        image = np.clip(image * 255 if image.max() <= 1 else image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.array(image[:, :, :3], copy=True, order="C")
+
+
+@cache
+def photo_sources() -> dict[str, np.ndarray]:
+    """Every source image by name, as uint8 arrays of shape (H, W, 3)."""
+    sources = {name: _to_rgb_uint8(getattr(skimage.data, name)())
+               for name in SKIMAGE_PHOTOS + SKIMAGE_TEXTURES}
+    for name, image in zip(["china", "flower"], load_sample_images().images, strict=True):
+        sources[name] = _to_rgb_uint8(image)
+    return sources
