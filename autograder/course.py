@@ -1,0 +1,114 @@
+"""The nbgrader course folders: the repository's own, and grading work folders.
+
+The repository root is the course for authoring (``assignments/`` -> ``starter/`` and
+``solutions/``). Grading happens in a *work folder* (``grading/`` by default, ignored by git) that
+is a complete nbgrader course of its own: ``source/``, ``submitted/``, ``autograded/``,
+``feedback/`` and ``gradebook.db``, with an ``nbgrader_config.py`` that loads the repository's
+config and points the directories there. A class can be graded again and again in the same work
+folder; the instructor's repository is never written to.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from vislab.paths import REPO_ROOT
+
+ASSIGNMENTS = REPO_ROOT / "assignments"
+#: files in an assignment's source folder that are a run's artefacts, never course material
+ARTEFACT_PATTERNS = ("runs", "*.csv", ".ipynb_checkpoints", "__pycache__")
+
+WORK_CONFIG = """\
+# Written by `python -m autograder`: the repository's course config, with this folder as the course.
+load_subconfig({repo_config!r})
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.solution_directory = "solution"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = {db_url!r}
+"""
+
+
+class CourseError(RuntimeError):
+    """The course or an assignment is not set up; the message says how to fix it."""
+
+
+def assignment_ids(assignments_dir: Path = ASSIGNMENTS) -> list[str]:
+    """Every assignment with a source notebook in ``assignments_dir``."""
+    return sorted(p.name for p in assignments_dir.iterdir()
+                  if p.is_dir() and list(p.glob("*.ipynb")))
+
+
+def check_assignment(assignment_id: str, assignments_dir: Path = ASSIGNMENTS) -> Path:
+    """The source folder of ``assignment_id``; a ``CourseError`` names the known ones if absent."""
+    source = Path(assignments_dir) / assignment_id
+    if not list(source.glob("*.ipynb")):
+        raise CourseError(f"no assignment {assignment_id!r}: known ones are "
+                          f"{assignment_ids(Path(assignments_dir))}")
+    return source
+
+
+def run_nbgrader(args: list[str], cwd: Path, timeout: float | None = None,
+                 ) -> subprocess.CompletedProcess:
+    """Run ``nbgrader <args>`` in ``cwd`` with this Python; output captured, never raises on failure."""
+    # nbgrader runs `alembic` and the kernel from PATH: put this environment's bin first
+    env = {**os.environ,
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT),
+                                                       os.environ.get("PYTHONPATH")]))}
+    env.pop("NBGRADER_EXECUTION", None)
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class WorkCourse:
+    """A grading work folder for one or more assignments."""
+
+    root: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    def submitted(self, student: str, assignment_id: str) -> Path:
+        return self.root / "submitted" / student / assignment_id
+
+    def autograded(self, student: str, assignment_id: str) -> Path:
+        return self.root / "autograded" / student / assignment_id
+
+    def feedback(self, student: str, assignment_id: str) -> Path:
+        return self.root / "feedback" / student / assignment_id
+
+    def nbgrader(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+        return run_nbgrader(list(args), cwd=self.root, timeout=timeout)
+
+
+def open_work_course(workdir: str | Path, assignment_id: str,
+                     assignments_dir: Path = ASSIGNMENTS) -> WorkCourse:
+    """Create (or refresh) the work folder and register the assignment in its gradebook."""
+    source = check_assignment(assignment_id, assignments_dir)
+    course = WorkCourse(Path(workdir).resolve())
+    course.root.mkdir(parents=True, exist_ok=True)
+    (course.root / "nbgrader_config.py").write_text(WORK_CONFIG.format(
+        repo_config=str(REPO_ROOT / "nbgrader_config.py"), root=str(course.root),
+        db_url=course.db_url))
+    work_source = course.root / "source" / assignment_id
+    if work_source.exists():
+        shutil.rmtree(work_source)
+    shutil.copytree(source, work_source, ignore=shutil.ignore_patterns(*ARTEFACT_PATTERNS))
+    result = course.nbgrader("generate_assignment", assignment_id, "--force")
+    if result.returncode != 0:
+        raise CourseError(f"nbgrader could not register {assignment_id}:\n{result.stdout[-2000:]}"
+                          f"{result.stderr[-2000:]}")
+    return course

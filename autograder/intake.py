@@ -1,0 +1,85 @@
+"""Checking each handed-in folder before grading: is there a notebook nbgrader can read?
+
+A submission that cannot be graded gets a reason a student understands and zero points; it
+never stops the grading of the others. A submission with deleted graded cells is still graded,
+and the reason names the cells that scored zero because they were gone.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass
+class Intake:
+    """What was found in one student's folder."""
+
+    student: str
+    folder: Path
+    gradable: bool = True
+    problems: list[str] = field(default_factory=list)
+
+
+def graded_cell_ids(notebook_path: Path) -> list[str]:
+    """grade_ids of the cells that carry points, in notebook order."""
+    nb = nbformat.read(notebook_path, as_version=4)
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
+            if cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+def inspect_submission(folder: Path, notebook_names: list[str], source_cells: dict[str, list[str]],
+                       ) -> Intake:
+    """Inspect ``folder`` for the notebooks ``notebook_names`` (e.g. ``["a3_cifar"]``).
+
+    ``source_cells`` maps each notebook name to the graded cell ids of the source version.
+    """
+    intake = Intake(student=folder.name, folder=folder)
+    if not STUDENT_ID.match(folder.name):
+        intake.gradable = False
+        intake.problems.append(f"folder name {folder.name!r} is not a usable student id "
+                               "(letters, digits, '_', '-', '.')")
+        return intake
+    for name in notebook_names:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            found = sorted(p.name for p in folder.glob("*.ipynb"))
+            intake.gradable = False
+            intake.problems.append(f"no {path.name} handed in (found: {found or 'no notebook'}); "
+                                   "submit the assignment's notebook under its original name")
+            continue
+        problem = _unreadable(path)
+        if problem:
+            intake.gradable = False
+            intake.problems.append(problem)
+            continue
+        present = set(graded_cell_ids(path))
+        deleted = [cell for cell in source_cells[name] if cell not in present]
+        if deleted:
+            intake.problems.append(f"graded cells deleted from {path.name}, scored 0: "
+                                   + ", ".join(deleted)
+                                   + " (copy them back from the starter notebook)")
+    return intake
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why nbgrader cannot read the notebook at ``path``, or ``None``."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return f"{path.name} is not a text file: hand in the .ipynb that Jupyter saved"
+    except json.JSONDecodeError as error:
+        return (f"{path.name} is not valid JSON (line {error.lineno}, column {error.colno}): "
+                "the file is damaged or was edited outside Jupyter; open it in JupyterLab, "
+                "save it and hand it in again")
+    try:
+        nbformat.validate(nbformat.reads(json.dumps(raw), as_version=4))
+    except Exception as error:  # nbformat raises several kinds for malformed notebooks
+        return (f"{path.name} is not a valid notebook ({type(error).__name__}: "
+                f"{str(error).splitlines()[0][:200]}); open it in JupyterLab, save it and hand it "
+                "in again")
+    return None
