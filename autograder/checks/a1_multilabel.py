@@ -80,7 +80,8 @@ def _loss_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     return [
         ("random logits", logits, targets),
         ("a single image", logits[:1], targets[:1]),
-        ("very large logits (|x| up to 500)", extreme, torch.tensor([[0.0, 1, 1, 0], [1, 0, 0, 1]])),
+        ("very large logits (|x| up to 500)", extreme,
+         torch.tensor([[0.0, 1, 1, 0], [1, 0, 0, 1]])),
     ]
 
 
@@ -135,6 +136,23 @@ def _count(model: nn.Module, trainable_only: bool = False) -> int:
 # --- checks -------------------------------------------------------------------------------------
 
 @hidden_check
+def cooccurrence(cooccurrence_fn):
+    """``cooccurrence_fn(labels Tensor[N, C]) -> P``, P[i, j] = #(i and j) / #i (0 if #i = 0)."""
+    labels = (torch.rand(90, 6, generator=_generator(5409)) < 0.35).float()
+    labels[:, 4] = 0  # a class that no image holds
+    value = torch.as_tensor(cooccurrence_fn(labels.clone()), dtype=torch.float32)
+    expect(value.shape == (6, 6), "cooccurrence", f"return a C x C matrix (6 x 6 here), got "
+                                                  f"{tuple(value.shape)}")
+    counts = labels.T @ labels
+    expected = counts / counts.diag().clamp(min=1)[:, None]
+    expect(bool(torch.isfinite(value).all()) and torch.allclose(value[4], expected[4]),
+           "cooccurrence", "the row of a class that no image holds must be all 0")
+    expect(torch.allclose(value, expected, atol=1e-6), "cooccurrence",
+           "wrong values: row i holds the fraction of the images with label i that also have "
+           "label j (divide by the count of i, not of j)")
+
+
+@hidden_check
 def bce_loss(loss_class):
     """``loss_class()`` is an ``nn.Module`` computing mean BCE-with-logits, with its gradient."""
     loss_fn = loss_class()
@@ -187,7 +205,8 @@ def mean_average_precision(map_fn):
     expected = [reference_average_precision(scores[:, c], labels[:, c])
                 for c in range(labels.shape[1])]
     expect(len(per_class) == labels.shape[1], "mean_average_precision",
-           f"per_class_ap must hold one AP per class ({labels.shape[1]} here), got {len(per_class)}")
+           f"per_class_ap must hold one AP per class ({labels.shape[1]} here), got "
+           f"{len(per_class)}")
     expect(torch.allclose(per_class, torch.tensor(expected, dtype=torch.float64), atol=1e-6),
            "mean_average_precision", "the per-class APs are wrong: class c is column c")
     expect(abs(value - float(np.mean(expected))) < 1e-6, "mean_average_precision",
@@ -246,13 +265,14 @@ def model_regimes(build_model):
 
 @hidden_check
 def four_channel(make_four_channel):
-    """``make_four_channel(resnet18)``: conv1 takes 4 bands, RGB filters kept, NIR Kaiming-initialised."""
+    """``make_four_channel(resnet18)``: 4-band conv1, RGB filters kept, NIR Kaiming-initialised."""
     model = _hidden_resnet(5405, num_classes=7)
     before = copy.deepcopy(model.state_dict())
     count_before = _count(model)
     new = make_four_channel(model)
     conv = getattr(new, "conv1", None)
-    expect(isinstance(conv, nn.Conv2d), "four_channel", "the returned model needs an nn.Conv2d conv1")
+    expect(isinstance(conv, nn.Conv2d), "four_channel",
+           "the returned model needs an nn.Conv2d conv1")
     expect(conv.in_channels == 4 and conv.out_channels == 64 and conv.kernel_size == (7, 7)
            and conv.stride == (2, 2) and conv.padding == (3, 3) and conv.bias is None,
            "four_channel", "conv1 must be Conv2d(4, 64, kernel_size=7, stride=2, padding=3, "
@@ -325,7 +345,7 @@ def _map(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def score_predictions(path: str | Path) -> tuple[float, float]:
-    """(public mAP, private mAP) of a predictions CSV; raises ``InvalidPredictions`` on a bad file."""
+    """(public mAP, private mAP) of a predictions CSV; ``InvalidPredictions`` for a bad file."""
     ids, labels, classes = heldout_labels()
     frame = read_predictions(path, list(classes), ids, value_range=(0.0, 1.0))
     scores = frame[list(classes)].to_numpy(dtype=np.float64)
