@@ -17,7 +17,9 @@ and a dilated convolution. A check tests one function, using the reference for e
 part, so one mistake costs the points of one check.
 """
 
+import contextlib
 import copy
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -151,7 +153,7 @@ def fold_model(model: nn.Module) -> nn.Module:
 # Hidden networks and inputs
 # ---------------------------------------------------------------------------------------------
 
-def hidden_inputs(seed: int, num_images: int = 8, size: int = 32, channels: int = 3,
+def hidden_inputs(seed: int, num_images: int = 8, size: int = 16, channels: int = 3,
                   ) -> torch.Tensor:
     """Tensor[num_images, channels, size, size] of standard normal values."""
     return torch.randn(num_images, channels, size, size,
@@ -171,17 +173,26 @@ def _randomize_affine(model: nn.Module, seed: int, eps: float | None, momentum: 
     return model.eval()
 
 
-def hidden_resnet18(seed: int = 11, eps: float = 1e-3, momentum: float = 0.3) -> nn.Module:
-    """A resnet18 (10 classes, random weights) in eval mode with non-trivial BatchNorms."""
-    torch.manual_seed(seed)
+@functools.cache
+def _hidden_resnet18() -> nn.Module:
+    torch.manual_seed(11)
     model = torchvision.models.resnet18(num_classes=10)
-    calibrate_batchnorms(model, hidden_inputs(seed + 1, num_images=16))
-    return _randomize_affine(model, seed + 2, eps, momentum)
+    calibrate_batchnorms(model, hidden_inputs(12, num_images=16))
+    return _randomize_affine(model, seed=13, eps=1e-3, momentum=0.3)
 
 
-def hidden_small_net(seed: int = 23) -> nn.Module:
-    """Three conv+BN pairs (strided, grouped, dilated) with large and different eps values."""
-    torch.manual_seed(seed)
+def hidden_resnet18() -> nn.Module:
+    """A resnet18 (10 classes, random weights) in eval mode with calibrated running statistics,
+    random gamma/beta, eps 1e-3 and momentum 0.3 (a fresh copy on every call)."""
+    return copy.deepcopy(_hidden_resnet18())
+
+
+def hidden_small_net(eps: float | None = None) -> nn.Module:
+    """Three conv+BN pairs (strided, grouped, dilated) with large and different eps values.
+
+    ``eps`` replaces every BatchNorm's eps (``None``: 0.05, 2e-3 and 0.2).
+    """
+    torch.manual_seed(23)
     model = nn.Sequential(
         nn.Conv2d(3, 6, 3, padding=1, bias=False), nn.BatchNorm2d(6, eps=0.05, momentum=0.3),
         nn.ReLU(),
@@ -189,14 +200,13 @@ def hidden_small_net(seed: int = 23) -> nn.Module:
         nn.BatchNorm2d(12, eps=2e-3, momentum=0.9), nn.ReLU(),
         nn.Conv2d(12, 12, 3, padding=2, dilation=2, bias=False), nn.BatchNorm2d(12, eps=0.2),
         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(12, 5))
-    calibrate_batchnorms(model, hidden_inputs(seed + 1, num_images=16))
-    return _randomize_affine(model, seed + 2, eps=None, momentum=None)
+    calibrate_batchnorms(model, hidden_inputs(24, num_images=16))
+    return _randomize_affine(model, seed=25, eps=eps, momentum=None)
 
 
 def hidden_networks() -> dict[str, nn.Module]:
     """The networks every model-level check runs on, by a name shown to students."""
     return {"a resnet18 with eps=1e-3": hidden_resnet18(),
-            "a resnet18 with eps=1e-5 (torch's default)": hidden_resnet18(seed=5, eps=DEFAULT_EPS),
             "a small network with eps 0.05, 2e-3 and 0.2": hidden_small_net()}
 
 
@@ -230,8 +240,21 @@ def _changed(model: nn.Module, snapshot: dict) -> list[str]:
     return changed
 
 
-def _bn_pairs_of(model: nn.Module) -> list[tuple[nn.Module, nn.BatchNorm2d]]:
-    return [(model.get_submodule(c), model.get_submodule(b)) for c, b in conv_bn_pairs(model)]
+@contextlib.contextmanager
+def _using_reference(fn, *names: str):
+    """Run ``fn`` with the reference answers in place of the student's ``names`` it calls.
+
+    A function defined in a notebook looks up other notebook names in its globals (the
+    kernel's namespace): swapping them for the duration of a check grades ``fn`` alone, so a
+    mistake in, say, ``fold_conv_bn`` does not also cost the points of ``fold_model``.
+    """
+    namespace = getattr(fn, "__globals__", {})
+    saved = {name: namespace[name] for name in names if name in namespace}
+    namespace.update({name: globals()[name] for name in saved})
+    try:
+        yield
+    finally:
+        namespace.update(saved)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,7 +387,48 @@ def _case_errors(adjust_bn, networks: dict[str, nn.Module]) -> dict[str, tuple[f
     return results
 
 
-def _grade_case(check: str, adjust_bn, may_change: set, case_text: str, eps_hint: str) -> None:
+def _probe_bn() -> tuple[nn.BatchNorm2d, torch.Tensor]:
+    """One BatchNorm with a large eps and random statistics, and norms n (Tensor[C]) for it."""
+    generator = torch.Generator().manual_seed(57)
+    bn = nn.BatchNorm2d(6, eps=0.1)
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.randn(6, generator=generator))
+        # small variances: a hard-coded eps of 1e-5 and a forgotten eps differ visibly
+        bn.running_var.copy_(1e-4 + 1e-3 * torch.rand(6, generator=generator))
+        bn.weight.copy_(0.5 + torch.rand(6, generator=generator))
+        bn.bias.copy_(torch.randn(6, generator=generator))
+    return bn.eval(), 0.05 + 0.5 * torch.rand(6, generator=generator)
+
+
+def _same_adjustment(adjust_a, adjust_b) -> bool:
+    """Whether two adjust functions leave the probe BatchNorm in the same state."""
+    states = []
+    for adjust_bn in (adjust_a, adjust_b):
+        bn, n = _probe_bn()
+        with torch.no_grad():
+            adjust_bn(bn, n)
+        states.append(torch.cat([bn.weight, bn.bias, bn.running_mean, bn.running_var]))
+    return bool(torch.allclose(states[0], states[1], rtol=1e-4, atol=1e-6))
+
+
+def _with_fixed_eps(adjust_bn, eps: float):
+    """``adjust_bn`` run as if the BatchNorm's eps were ``eps`` (a hard-coded eps)."""
+    def adjust_with_fixed_eps(bn, n):
+        true_eps, bn.eps = bn.eps, eps
+        try:
+            adjust_bn(bn, n)
+        finally:
+            bn.eps = true_eps
+    return adjust_with_fixed_eps
+
+
+def _grade_case(check: str, adjust_bn, may_change: set, case_text: str,
+                known_mistakes: dict, hint: str) -> None:
+    """Outputs unchanged on the hidden networks, and only ``may_change`` changed.
+
+    ``known_mistakes`` maps a wrong adjust function to the message given when the student's
+    function behaves like it.
+    """
     results = _case_errors(adjust_bn, hidden_networks())
     for name, (_, changed) in results.items():
         wrong = sorted(set(changed) - may_change)
@@ -374,22 +438,24 @@ def _grade_case(check: str, adjust_bn, may_change: set, case_text: str, eps_hint
     failed = {name: error for name, (error, _) in results.items() if error > CONVERT_TOLERANCE}
     if not failed:
         return
-    default_name = "a resnet18 with eps=1e-5 (torch's default)"
     details = "; ".join(f"{name}: relative max difference {error:.1e}"
                         for name, error in failed.items())
-    if default_name not in failed:
-        raise CheckFailed(check, f"{case_text} is exact with torch's default eps=1e-5 but not "
-                          f"with other eps values ({details}): use each BatchNorm's own "
-                          "`bn.eps`, never a fixed number.")
+    for mistake, message in known_mistakes.items():
+        if _same_adjustment(adjust_bn, mistake):
+            raise CheckFailed(check, f"{message} ({details})")
     raise CheckFailed(check, f"after the conversion the model's eval-mode outputs change "
-                      f"({details}; allowed {CONVERT_TOLERANCE:.0e}). {eps_hint}")
+                      f"({details}; allowed {CONVERT_TOLERANCE:.0e}). {hint}")
+
+
+HARD_CODED_EPS = ("is exact only when eps is torch's default 1e-5: use each BatchNorm's own "
+                  "`bn.eps`, never a fixed number; the hidden networks have other eps values")
 
 
 @hidden_check
 def case_a_exact(adjust_affine_fn) -> None:
     """Case A (gamma and beta) keeps eval-mode outputs, on hidden networks with various eps."""
-    _grade_case("case_a_exact", adjust_affine_fn, {"weight", "bias"},
-                "Case A (adjust_affine)",
+    _grade_case("case_a_exact", adjust_affine_fn, {"weight", "bias"}, "Case A (adjust_affine)",
+                {_with_fixed_eps(adjust_affine, DEFAULT_EPS): f"Case A {HARD_CODED_EPS}"},
                 "Check your formulas for gamma and beta against your derivation: the new beta "
                 "must cancel the shift of the running mean, which was computed for the "
                 "unnormalised output, and the new gamma is multiplied by n_c.")
@@ -398,21 +464,16 @@ def case_a_exact(adjust_affine_fn) -> None:
 @hidden_check
 def case_b_exact(adjust_running_stats_fn) -> None:
     """Case B (running mean and variance) keeps eval-mode outputs exactly, eps included."""
-    check = "case_b_exact"
-    results = _case_errors(adjust_running_stats_fn, {"small": hidden_small_net()})
-    naive = _case_errors(_adjust_running_stats_ignoring_eps, {"small": hidden_small_net()})
-    if results["small"][0] > CONVERT_TOLERANCE and \
-            abs(results["small"][0] - naive["small"][0]) <= 1e-3 * naive["small"][0]:
-        raise CheckFailed(check, "case B is exact only up to eps: BatchNorm divides by "
-                          "sqrt(running_var + eps), and scaling running_var by 1/n_c^2 leaves eps "
-                          "unscaled. Choose the new running_var so that running_var + eps is "
-                          "scaled as a whole (your question 2); with eps=0.05 or 0.2 the "
-                          "difference is large.")
-    _grade_case(check, adjust_running_stats_fn, {"running_mean", "running_var"},
+    _grade_case("case_b_exact", adjust_running_stats_fn, {"running_mean", "running_var"},
                 "Case B (adjust_running_stats)",
+                {_adjust_running_stats_ignoring_eps:
+                     "case B is exact only up to eps: BatchNorm divides by sqrt(running_var + "
+                     "eps), and scaling running_var by 1/n_c^2 leaves eps unscaled. Choose the "
+                     "new running_var so that running_var + eps is scaled as a whole (your "
+                     "question 2); with eps=0.05 or 0.2 the difference is large",
+                 _with_fixed_eps(adjust_running_stats, DEFAULT_EPS): f"Case B {HARD_CODED_EPS}"},
                 "Check your formulas for the running mean and variance against your derivation: "
-                "eval-mode BatchNorm divides by sqrt(running_var + eps), and eps is not "
-                "divided by n_c^2 unless you make it so.")
+                "eval-mode BatchNorm divides by sqrt(running_var + eps).")
 
 
 @torch.no_grad()
@@ -423,34 +484,41 @@ def _adjust_running_stats_ignoring_eps(bn: nn.BatchNorm2d, n: torch.Tensor) -> N
 
 
 @hidden_check
-def converter_swaps_every_pair(convert_model_fn, normalized_conv_class) -> None:
+def converter_swaps_every_pair(convert_model_fn) -> None:
     """Every conv+BN pair becomes a NormalizedConv2d + compensated BN; outputs unchanged."""
     check = "converter_swaps_every_pair"
     for name, model in hidden_networks().items():
         pairs = conv_bn_pairs(model)
         X = hidden_inputs(70)
         y_ref = _eval_outputs(model, X)
+        bn_settings = [(m.eps, m.momentum) for m in model.modules()
+                       if isinstance(m, nn.BatchNorm2d)]
         for adjust_bn in (adjust_affine, adjust_running_stats):
-            converted = convert_model_fn(model, adjust_bn)
+            with _using_reference(convert_model_fn, "NormalizedConv2d"):
+                converted = convert_model_fn(copy.deepcopy(model), adjust_bn)
             expect(isinstance(converted, nn.Module), check,
                    "convert_model must return the converted model (an nn.Module)")
-            normalized = [m for m in converted.modules() if isinstance(m, normalized_conv_class)]
-            expect(len(normalized) == len(pairs), check,
+            modules = dict(converted.named_modules())
+            for conv_name, _ in pairs:
+                module = modules.get(conv_name)
+                expect(isinstance(module, NormalizedConv2d), check,
+                       f"in the converted copy of {name}, `{conv_name}` is not a "
+                       "NormalizedConv2d: replace the conv of every pair that conv_bn_pairs "
+                       "lists, under the same name (set_submodule)")
+                expect(torch.equal(module.weight.detach(), model.get_submodule(conv_name).weight),
+                       check, "each NormalizedConv2d must hold its original conv's weights")
+            normalized = sum(isinstance(m, NormalizedConv2d) for m in converted.modules())
+            expect(normalized == len(pairs), check,
                    f"{name} has {len(pairs)} conv+BatchNorm pairs but the converted copy holds "
-                   f"{len(normalized)} NormalizedConv2d: replace the conv of every pair that "
-                   "conv_bn_pairs lists, and nothing else")
-            expect(count_batchnorms(converted) == count_batchnorms(model), check,
-                   "the converted model must keep every BatchNorm (adjusted), not remove or "
-                   "replace them")
+                   f"{normalized} NormalizedConv2d: convert the pairs and nothing else")
             settings = [(m.eps, m.momentum) for m in converted.modules()
                         if isinstance(m, nn.BatchNorm2d)]
-            expect(settings == [(m.eps, m.momentum) for m in model.modules()
-                                if isinstance(m, nn.BatchNorm2d)], check,
+            expect(len(settings) == len(bn_settings), check,
+                   "the converted model must keep every BatchNorm (adjusted), not remove or "
+                   "replace them")
+            expect(settings == bn_settings, check,
                    "the converted BatchNorms must keep their own eps and momentum: adjust the "
                    "existing layers instead of creating new nn.BatchNorm2d with default settings")
-            for (conv, _), module in zip(_bn_pairs_of(model), normalized, strict=True):
-                expect(torch.equal(module.weight.detach(), conv.weight), check,
-                       "each NormalizedConv2d must hold its original conv's weights")
             error = _relative_error(_eval_outputs(converted, X), y_ref)
             expect(error <= CONVERT_TOLERANCE, check,
                    f"with the reference {adjust_bn.__name__}, the model your converter returns "
@@ -466,7 +534,8 @@ def converter_copies_the_model(convert_model_fn) -> None:
     for name, model in hidden_networks().items():
         for adjust_bn in (adjust_affine, adjust_running_stats):
             before = _snapshot(model)
-            converted = convert_model_fn(model, adjust_bn)
+            with _using_reference(convert_model_fn, "NormalizedConv2d"):
+                converted = convert_model_fn(model, adjust_bn)
             changed = _changed(model, before)
             expect(not changed, check,
                    f"convert_model changed the original model ({', '.join(changed[:4])} of "
@@ -614,7 +683,8 @@ def folded_model_matches(fold_model_fn) -> None:
         X = hidden_inputs(110)
         y_ref = _eval_outputs(model, X)
         before = _snapshot(model)
-        folded = fold_model_fn(model)
+        with _using_reference(fold_model_fn, "fold_conv_bn"):
+            folded = fold_model_fn(model)
         changed = _changed(model, before)
         expect(not changed, check, f"fold_model changed the original model "
                f"({', '.join(changed[:4])} of {name}): fold a copy (copy.deepcopy)")
@@ -625,14 +695,15 @@ def folded_model_matches(fold_model_fn) -> None:
         error = _relative_error(_eval_outputs(folded, X), y_ref)
         if error <= FOLD_TOLERANCE:
             continue
-        moved = copy.deepcopy(model)
+        moved = copy.deepcopy(model)  # the last BatchNorm's input does not depend on its stats
         with torch.no_grad():
-            for bn in (m for m in moved.modules() if isinstance(m, nn.BatchNorm2d)):
-                bn.running_var.mul_(3.0)
-        if _relative_error(_eval_outputs(fold_model_fn(moved), X),
+            moved.get_submodule(conv_bn_pairs(moved)[-1][1]).running_var.mul_(3.0)
+        with _using_reference(fold_model_fn, "fold_conv_bn"):
+            folded_moved = fold_model_fn(moved)
+        if _relative_error(_eval_outputs(folded_moved, X),
                            _eval_outputs(folded, X)) <= FOLD_TOLERANCE:
-            raise CheckFailed(check, f"the folded model of {name} does not change when the "
-                              "BatchNorms' running variances change: fold with each BatchNorm's "
+            raise CheckFailed(check, f"the folded model of {name} does not change when a "
+                              "BatchNorm's running variance changes: fold with each BatchNorm's "
                               "running_mean and running_var, the statistics it uses at inference "
                               "(eval mode), not the mean and variance of a batch of images.")
         raise CheckFailed(check, f"the folded copy of {name} gives other eval-mode outputs than "

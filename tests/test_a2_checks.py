@@ -1,0 +1,248 @@
+"""The hidden checks of a2_bn_folding against the reference answers and known-wrong answers.
+
+Each known-wrong answer is the source of one notebook cell (the same text the end-to-end
+grading test puts into a submission). Run here without a notebook, it must fail exactly the
+check that grades that cell, with a message that names the cause, and pass every other check.
+"""
+
+import copy
+import inspect
+
+import pytest
+import torch
+from torch import nn
+
+from autograder.checks import a2_bn_folding as hidden
+from autograder.checks.core import CheckFailed
+from vislab.bn_pairs import conv_bn_pairs
+from vislab.training import History
+
+#: cell grade_id -> (source of a known-wrong answer, the check it must fail, words of its message)
+KNOWN_WRONG = {
+    "forgets_eps_in_case_b": ("adjust_running_stats", '''
+@torch.no_grad()
+def adjust_running_stats(bn, n):
+    bn.running_mean /= n
+    bn.running_var /= n**2
+''', "case_b_exact", "only up to eps"),
+    "detaches_the_normalisation": ("normalized_conv", '''
+class NormalizedConv2d(nn.Module):
+    def __init__(self, conv, eps=1e-12):
+        super().__init__()
+        self.weight = nn.Parameter(conv.weight.detach().clone())
+        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
+        self.conv_args = (conv.stride, conv.padding, conv.dilation, conv.groups)
+        self.eps = eps
+
+    def norms(self):
+        return torch.sqrt(self.weight.var(dim=(1, 2, 3)) + self.eps)
+
+    def forward(self, X):
+        n = self.norms().detach()
+        bias = None if self.bias is None else self.bias / n
+        return F.conv2d(X, self.weight / n[:, None, None, None], bias, *self.conv_args)
+''', "normalized_conv_gradient", "treats n_c as a constant"),
+    "folds_with_batch_statistics": ("fold_model", '''
+def fold_model(model):
+    folded = copy.deepcopy(model).eval()
+    bn_inputs = {}
+    hooks = [folded.get_submodule(bn_name).register_forward_hook(
+                 lambda module, inputs, output, name=bn_name: bn_inputs.update({name: inputs[0]}))
+             for _, bn_name in conv_bn_pairs(folded)]
+    with torch.no_grad():
+        folded(X_compare)
+    for hook in hooks:
+        hook.remove()
+    for conv_name, bn_name in conv_bn_pairs(folded):
+        bn = copy.deepcopy(folded.get_submodule(bn_name))
+        with torch.no_grad():  # the statistics of this batch, as BatchNorm uses in train mode
+            bn.running_mean.copy_(bn_inputs[bn_name].mean(dim=(0, 2, 3)))
+            bn.running_var.copy_(bn_inputs[bn_name].var(dim=(0, 2, 3), unbiased=False))
+        folded.set_submodule(conv_name, fold_conv_bn(folded.get_submodule(conv_name), bn))
+        folded.set_submodule(bn_name, nn.Identity())
+    return folded
+''', "folded_model_matches", "running_mean and running_var"),
+    "mutates_the_original_model": ("convert_model", '''
+def convert_model(model, adjust_bn):
+    for conv_name, bn_name in conv_bn_pairs(model):
+        normalized = NormalizedConv2d(model.get_submodule(conv_name))
+        with torch.no_grad():
+            adjust_bn(model.get_submodule(bn_name), normalized.norms())
+        model.set_submodule(conv_name, normalized)
+    return model
+''', "converter_copies_the_model", "changed the original model"),
+    # not used as notebook submissions: they only exercise the checks' diagnoses
+    "normalized_conv_ignores_its_eps": ("normalized_conv", '''
+class NormalizedConv2d(nn.Module):
+    def __init__(self, conv, eps=1e-12):
+        super().__init__()
+        self.weight = nn.Parameter(conv.weight.detach().clone())
+        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
+        self.conv_args = (conv.stride, conv.padding, conv.dilation, conv.groups)
+
+    def norms(self):
+        return torch.sqrt(self.weight.var(dim=(1, 2, 3)) + 1e-12)
+
+    def forward(self, X):
+        n = self.norms()
+        bias = None if self.bias is None else self.bias / n
+        return F.conv2d(X, self.weight / n[:, None, None, None], bias, *self.conv_args)
+''', "normalized_conv_forward", "ignores the eps"),
+    "hard_codes_eps_in_case_b": ("adjust_running_stats", '''
+@torch.no_grad()
+def adjust_running_stats(bn, n):
+    bn.running_mean /= n
+    bn.running_var.copy_((bn.running_var + 1e-5) / n**2 - 1e-5)
+''', "case_b_exact", "use each BatchNorm's own `bn.eps`"),
+    "case_a_changes_running_stats": ("adjust_affine", '''
+@torch.no_grad()
+def adjust_affine(bn, n):
+    bn.running_mean /= n
+    bn.running_var.copy_((bn.running_var + bn.eps) / n**2 - bn.eps)
+''', "case_a_exact", "changes only bias and weight"),
+    "fold_ignores_eps": ("fold_conv_bn", '''
+@torch.no_grad()
+def fold_conv_bn(conv, bn):
+    scale = bn.weight / torch.sqrt(bn.running_var)
+    folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
+                       conv.padding, conv.dilation, conv.groups, bias=True)
+    folded.weight.copy_(conv.weight * scale[:, None, None, None])
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    folded.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
+    return folded
+''', "folded_pair_matches", "use bn.eps"),
+}
+
+#: which solution function each cell defines
+CELL_DEFINES = {"normalized_conv": "NormalizedConv2d", "adjust_affine": "adjust_affine",
+                "adjust_running_stats": "adjust_running_stats", "convert_model": "convert_model",
+                "compare_outputs": "compare_outputs", "fold_conv_bn": "fold_conv_bn",
+                "fold_model": "fold_model"}
+#: check -> the cells whose code it could run (directly, or through another notebook function
+#: that the check swaps for the reference: a wrong cell must not cost another check's points)
+CHECK_RUNS = {
+    "normalized_conv_forward": {"normalized_conv"},
+    "normalized_conv_gradient": {"normalized_conv"},
+    "case_a_exact": {"adjust_affine"},
+    "case_b_exact": {"adjust_running_stats"},
+    "converter_swaps_every_pair": {"convert_model", "normalized_conv"},
+    "converter_copies_the_model": {"convert_model", "normalized_conv"},
+    "comparison_in_eval_mode": {"compare_outputs"},
+    "converted_model_trains": set(),
+    "folded_pair_matches": {"fold_conv_bn"},
+    "folded_model_matches": {"fold_model", "fold_conv_bn"},
+}
+
+
+def reference_namespace() -> dict:
+    """What the solved notebook defines: the reference answers, run as notebook cells."""
+    namespace = {"torch": torch, "nn": nn, "F": torch.nn.functional, "copy": copy,
+                 "conv_bn_pairs": conv_bn_pairs, "weight_norms": hidden.weight_norms,
+                 "X_compare": torch.randn(16, 3, 32, 32,
+                                          generator=torch.Generator().manual_seed(0))}
+    for name in CELL_DEFINES.values():
+        exec(inspect.getsource(getattr(hidden, name)), namespace)
+    return namespace
+
+
+def run_checks(namespace: dict, checks) -> dict[str, str | None]:
+    """check name -> None when it passes, else its message (the history is a falling one)."""
+    history = History(name="converted", metric_name="accuracy",
+                      epochs=[{"train_loss": 1.3}, {"train_loss": 0.9}], best_epoch=2)
+    arguments = {
+        "normalized_conv_forward": (namespace["NormalizedConv2d"],),
+        "normalized_conv_gradient": (namespace["NormalizedConv2d"],),
+        "case_a_exact": (namespace["adjust_affine"],),
+        "case_b_exact": (namespace["adjust_running_stats"],),
+        "converter_swaps_every_pair": (namespace["convert_model"],),
+        "converter_copies_the_model": (namespace["convert_model"],),
+        "comparison_in_eval_mode": (namespace["compare_outputs"],),
+        "converted_model_trains": (history,),
+        "folded_pair_matches": (namespace["fold_conv_bn"],),
+        "folded_model_matches": (namespace["fold_model"],),
+    }
+    outcome = {}
+    for check in checks:
+        try:
+            getattr(hidden, check)(*arguments[check])
+            outcome[check] = None
+        except CheckFailed as failure:
+            outcome[check] = failure.message
+    return outcome
+
+
+def test_reference_passes_every_check():
+    outcome = run_checks(reference_namespace(), CHECK_RUNS)
+    assert outcome == dict.fromkeys(CHECK_RUNS)
+
+
+@pytest.mark.parametrize("wrong", sorted(KNOWN_WRONG))
+def test_known_wrong_answer_fails_exactly_its_check(wrong):
+    """Only checks that run the wrong cell's code can change; of those, exactly one fails."""
+    cell, source, failing_check, words = KNOWN_WRONG[wrong]
+    namespace = reference_namespace()
+    exec(source, namespace)  # the cell as a student wrote it, after every other solved cell
+    affected = [check for check, cells in CHECK_RUNS.items() if cell in cells]
+    outcome = run_checks(namespace, affected)
+    failed = {check: message for check, message in outcome.items() if message is not None}
+    assert list(failed) == [failing_check]
+    assert words in failed[failing_check]
+
+
+def test_training_check_rejects_a_flat_or_exploding_loss():
+    flat = History(name="c", metric_name="accuracy",
+                   epochs=[{"train_loss": 1.0}, {"train_loss": 1.1}], best_epoch=1)
+    with pytest.raises(CheckFailed, match="did not go down"):
+        hidden.converted_model_trains(flat)
+    exploding = History(name="c", metric_name="accuracy",
+                        epochs=[{"train_loss": 1.0}, {"train_loss": float("nan")}], best_epoch=1)
+    with pytest.raises(CheckFailed, match="NaN"):
+        hidden.converted_model_trains(exploding)
+
+
+def test_comparison_check_rejects_train_mode_outputs():
+    def compare_in_train_mode(model_a, model_b, X):
+        with torch.no_grad():
+            difference = (model_a(X) - model_b(X)).abs()
+        return {"mean_abs_diff": difference.mean().item(), "max_abs_diff": difference.max().item(),
+                "top1_agreement": 1.0}
+
+    with pytest.raises(CheckFailed, match="eval mode"):
+        hidden.comparison_in_eval_mode(compare_in_train_mode)
+
+
+def test_case_b_without_eps_is_close_on_default_eps_but_far_on_large_eps():
+    """Why the checks need hidden networks with large eps: the mistake hides at eps=1e-5."""
+    wrong = KNOWN_WRONG["forgets_eps_in_case_b"][1]
+    namespace = reference_namespace()
+    exec(wrong, namespace)
+    X = hidden.hidden_inputs(1)
+    errors = {}
+    for eps in (1e-5, None):
+        model = hidden.hidden_small_net(eps=eps)
+        converted = hidden.convert_model(model, namespace["adjust_running_stats"])
+        errors[eps] = hidden._relative_error(hidden._eval_outputs(converted, X),
+                                             hidden._eval_outputs(model, X))
+    assert errors[1e-5] < 1e-2 < errors[None]
+    assert errors[None] > 100 * hidden.CONVERT_TOLERANCE
+
+
+def test_reference_fold_equals_torch_fuse_conv_bn_eval():
+    for conv, bn in hidden._hidden_pairs():
+        expected = torch.nn.utils.fuse_conv_bn_eval(conv.eval(), bn.eval())
+        folded = hidden.fold_conv_bn(conv, bn)
+        assert torch.allclose(folded.weight, expected.weight, atol=1e-6)
+        assert torch.allclose(folded.bias, expected.bias, atol=1e-6)
+
+
+def test_reference_case_b_running_var_can_be_negative_and_stays_exact():
+    """n_c > 1 makes the new 'variance' negative; eval-mode BatchNorm is still exact."""
+    bn = nn.BatchNorm2d(2, eps=0.1).eval()
+    with torch.no_grad():
+        bn.running_var.copy_(torch.tensor([0.01, 1.0]))
+    n = torch.tensor([3.0, 3.0])
+    X = torch.randn(4, 2, 3, 3)
+    expected = bn(n[None, :, None, None] * X)
+    hidden.adjust_running_stats(bn, n)
+    assert bn.running_var[0] < 0
+    assert torch.allclose(bn(X), expected, atol=1e-5)
