@@ -24,7 +24,11 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from vislab.data import multilabel_scenes, planet, voc
-from vislab.data.multilabel_heldout import read_heldout_labels, write_heldout_labels
+from vislab.data.multilabel_heldout import (
+    has_heldout_labels,
+    read_heldout_labels,
+    write_heldout_labels,
+)
 from vislab.pretrained import input_normalization
 
 DATASET_ENV = "VISLAB_A1_DATASET"
@@ -230,6 +234,6 @@ def heldout_labels(name: str | None = None) -> tuple[list[str], torch.Tensor, tu
     VOC and Planet write theirs the first time :func:`load_multilabel` reads them.
     """
     name = dataset_name(name)
-    if name == "scenes":
+    if name == "scenes" and not has_heldout_labels(multilabel_scenes.NAME):
         multilabel_scenes.load()
     return read_heldout_labels(HELDOUT_NAMES[name])
