@@ -12,9 +12,13 @@ from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
     Execute,
     GetGrades,
+    IncludeHeaderFooter,
     LimitOutput,
+    LockCells,
     SaveAutoGrades,
 )
 
@@ -30,6 +34,16 @@ c.CourseDirectory.submitted_directory = "grading/submitted"
 c.CourseDirectory.autograded_directory = "grading/autograded"
 c.CourseDirectory.feedback_directory = "grading/feedback"
 c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+
+# solutions/ is the worked solution without hidden tests, and is not executed while building
+# (nbgrader's default would train every model of the notebook during a build)
+c.GenerateSolution.preprocessors = [
+    IncludeHeaderFooter,
+    LockCells,
+    ClearOutput,
+    ClearHiddenTests,
+    ClearMarkScheme,
+]
 
 # a cell may load a checkpoint or score a CSV; an infinite loop is stopped after this
 c.Execute.timeout = 180
