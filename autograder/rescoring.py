@@ -26,7 +26,11 @@ def rescore_outside_kernel(course: WorkCourse, assignment_id: str, student: str)
                     grade = gb.find_grade(grade_id, notebook.name, assignment_id, student)
                 except MissingEntry:
                     continue
-                points = min(float(score(folder)), grade.max_score)
+                try:
+                    points = min(float(score(folder)), grade.max_score)
+                except Exception as error:  # an unreadable file scores 0, never stops grading
+                    points = 0.0
+                    notes.append(f"{grade_id}: {error}")
                 kernel_points = grade.auto_score
                 if kernel_points is not None and abs(kernel_points - points) > 1e-6:
                     notes.append(f"{grade_id}: the notebook reported {kernel_points:g} points, "

@@ -1,0 +1,117 @@
+"""The data of a3: a 10-class 32x32 image set, split and wrapped for training.
+
+Which set is one setting: ``$VISLAB_A3_DATASET`` = ``textured-digits`` (the embedded default)
+or ``cifar10`` (after ``python datasets.py prepare cifar10 --from DIR``). Test images come without
+labels: the held-out labels live with the autograder (:func:`heldout_test_labels`).
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from vislab.data import cifar10, tensor_cache, textured_digits
+from vislab.data.loaders import make_loader, split_train_val
+
+DATASET_ENV = "VISLAB_A3_DATASET"
+DEFAULT = textured_digits.NAME
+#: name -> (prepare, class names); prepare builds an embedded set, a real one must be prepared first
+SOURCES = {
+    textured_digits.NAME: (textured_digits.prepare, lambda: textured_digits.CLASS_NAMES),
+    cifar10.NAME: (None, cifar10.class_names),
+}
+#: TDT4265's normalisation: (x - 0.5) / 0.25 on every channel
+MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
+
+
+class ImageSet(Dataset):
+    """uint8 images (Tensor[N, 3, H, W]) served as normalised floats, with labels when known.
+
+    ``transform`` (e.g. a torchvision ``v2`` augmentation) is applied to the uint8 image first;
+    ``image_size`` resizes (bilinear) after it; ``mean``/``std`` normalise per channel.
+    """
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None,
+                 transform: Callable | None = None, image_size: int | None = None,
+                 mean=MEAN, std=STD):
+        self.X, self.y, self.transform, self.image_size = X, y, transform, image_size
+        self.mean = torch.tensor(mean).view(3, 1, 1)
+        self.std = torch.tensor(std).view(3, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, index: int):
+        image = self.X[index]
+        if self.transform is not None:
+            image = self.transform(image)
+        image = (image.float() / 255 - self.mean) / self.std
+        if self.image_size is not None and image.shape[-1] != self.image_size:
+            image = F.interpolate(image[None], size=self.image_size, mode="bilinear",
+                                  align_corners=False, antialias=True)[0]
+        return image if self.y is None else (image, self.y[index])
+
+
+@dataclass
+class ImageClassificationData:
+    """Training, validation and unlabelled test data of one dataset."""
+
+    name: str
+    class_names: list[str]
+    train_X: torch.Tensor  # Tensor[N_train, 3, 32, 32] uint8
+    train_y: torch.Tensor
+    val_X: torch.Tensor
+    val_y: torch.Tensor
+    test_X: torch.Tensor  # Tensor[N_test, 3, 32, 32] uint8, no labels
+    test_ids: list[int]
+
+    def loaders(self, batch_size: int, seed: int = 0, train_transform: Callable | None = None,
+                image_size: int | None = None, mean=MEAN, std=STD, eval_batch_size: int = 500):
+        """(train_loader, val_loader, test_loader); only training is shuffled and augmented."""
+        def image_set(X, y=None, transform=None):
+            return ImageSet(X, y, transform, image_size, mean, std)
+
+        return (make_loader(image_set(self.train_X, self.train_y, train_transform), batch_size,
+                            shuffle=True, seed=seed),
+                make_loader(image_set(self.val_X, self.val_y), eval_batch_size),
+                make_loader(image_set(self.test_X), eval_batch_size))
+
+
+def dataset_name() -> str:
+    """The a3 dataset chosen by ``$VISLAB_A3_DATASET`` (default ``textured-digits``)."""
+    name = os.environ.get(DATASET_ENV, DEFAULT)
+    if name not in SOURCES:
+        raise ValueError(f"{DATASET_ENV}={name!r} is not an a3 dataset; use one of {list(SOURCES)}")
+    return name
+
+
+def _cached(name: str) -> dict[str, torch.Tensor]:
+    prepare, _ = SOURCES[name]
+    if not tensor_cache.is_cached(name):
+        if prepare is None:
+            raise FileNotFoundError(f"dataset {name!r} is not prepared: run "
+                                    f"`python datasets.py prepare {name} --from <folder>`")
+        prepare()
+    return tensor_cache.load_tensors(name)
+
+
+def load_a3_data(val_fraction: float = 0.1, seed: int = 0) -> ImageClassificationData:
+    """Load (building the embedded set on first use) and split the a3 dataset."""
+    name = dataset_name()
+    data = _cached(name)
+    X, y = data["train_X"], data["train_y"]
+    train, val = split_train_val(torch.utils.data.TensorDataset(X, y), val_fraction, seed)
+    return ImageClassificationData(
+        name=name, class_names=SOURCES[name][1](),
+        train_X=X[train.indices], train_y=y[train.indices],
+        val_X=X[val.indices], val_y=y[val.indices],
+        test_X=data["test_X"], test_ids=list(range(len(data["test_X"]))))
+
+
+def heldout_test_labels(name: str) -> torch.Tensor:
+    """The test labels of ``name`` (autograder only), building the embedded set if needed."""
+    _cached(name)
+    return tensor_cache.load_tensors(name, heldout=True)["test_y"]
