@@ -1,13 +1,14 @@
-"""The hidden checks of a2_bn_folding against the reference answers and known-wrong answers.
+"""The hidden checks of a2_bn_folding against the solution and known-wrong answers.
 
-Each known-wrong answer is the source of one notebook cell (the same text the end-to-end
-grading test puts into a submission). Run here without a notebook, it must fail exactly the
-check that grades that cell, with a message that names the cause, and pass every other check.
+The solution is the source notebook's own solution cells, run without the notebook. Each
+known-wrong answer is the source of one cell (the end-to-end grading test puts the same text into
+a submission): it must fail exactly the check that grades that cell, with a message that names
+the cause, and pass every other check.
 """
 
 import copy
-import inspect
 
+import nbformat
 import pytest
 import torch
 from torch import nn
@@ -15,7 +16,10 @@ from torch import nn
 from autograder.checks import a2_bn_folding as hidden
 from autograder.checks.core import CheckFailed
 from vislab.bn_pairs import conv_bn_pairs
+from vislab.paths import REPO_ROOT
 from vislab.training import History
+
+SOURCE_NOTEBOOK = REPO_ROOT / "assignments" / "a2_bn_folding" / "a2_bn_folding.ipynb"
 
 #: cell grade_id -> (source of a known-wrong answer, the check it must fail, words of its message)
 KNOWN_WRONG = {
@@ -134,14 +138,16 @@ CHECK_RUNS = {
 }
 
 
-def reference_namespace() -> dict:
-    """What the solved notebook defines: the reference answers, run as notebook cells."""
+def solution_namespace() -> dict:
+    """What the solved notebook defines: its solution cells, run as they are in the notebook."""
     namespace = {"torch": torch, "nn": nn, "F": torch.nn.functional, "copy": copy,
-                 "conv_bn_pairs": conv_bn_pairs, "weight_norms": hidden.weight_norms,
+                 "conv_bn_pairs": conv_bn_pairs,
                  "X_compare": torch.randn(16, 3, 32, 32,
                                           generator=torch.Generator().manual_seed(0))}
-    for name in CELL_DEFINES.values():
-        exec(inspect.getsource(getattr(hidden, name)), namespace)
+    cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
+             for cell in nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells}
+    for grade_id in CELL_DEFINES:
+        exec(cells[grade_id], namespace)
     return namespace
 
 
@@ -171,8 +177,8 @@ def run_checks(namespace: dict, checks) -> dict[str, str | None]:
     return outcome
 
 
-def test_reference_passes_every_check():
-    outcome = run_checks(reference_namespace(), CHECK_RUNS)
+def test_solution_passes_every_check():
+    outcome = run_checks(solution_namespace(), CHECK_RUNS)
     assert outcome == dict.fromkeys(CHECK_RUNS)
 
 
@@ -180,7 +186,7 @@ def test_reference_passes_every_check():
 def test_known_wrong_answer_fails_exactly_its_check(wrong):
     """Only checks that run the wrong cell's code can change; of those, exactly one fails."""
     cell, source, failing_check, words = KNOWN_WRONG[wrong]
-    namespace = reference_namespace()
+    namespace = solution_namespace()
     exec(source, namespace)  # the cell as a student wrote it, after every other solved cell
     affected = [check for check, cells in CHECK_RUNS.items() if cell in cells]
     outcome = run_checks(namespace, affected)
@@ -214,7 +220,7 @@ def test_comparison_check_rejects_train_mode_outputs():
 def test_case_b_without_eps_is_close_on_default_eps_but_far_on_large_eps():
     """Why the checks need hidden networks with large eps: the mistake hides at eps=1e-5."""
     wrong = KNOWN_WRONG["forgets_eps_in_case_b"][1]
-    namespace = reference_namespace()
+    namespace = solution_namespace()
     exec(wrong, namespace)
     X = hidden.hidden_inputs(1)
     errors = {}
@@ -246,3 +252,13 @@ def test_reference_case_b_running_var_can_be_negative_and_stays_exact():
     hidden.adjust_running_stats(bn, n)
     assert bn.running_var[0] < 0
     assert torch.allclose(bn(X), expected, atol=1e-5)
+
+
+def test_training_run_is_scored_from_the_handed_in_history(tmp_path):
+    assert hidden.training_run_points(tmp_path) == 0  # nothing handed in
+    for losses, points in [([1.2, 0.8, 0.6], 1), ([1.2, 1.3], 0), ([1.2], 0)]:
+        History(name="converted_b", metric_name="accuracy",
+                epochs=[{"train_loss": loss} for loss in losses], best_epoch=1,
+                ).save(tmp_path / "runs" / "converted_b.json")
+        assert hidden.training_run_points(tmp_path) == points
+    assert hidden.OUTSIDE_KERNEL == {"test_training": hidden.training_run_points}
