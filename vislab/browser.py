@@ -51,7 +51,7 @@ def top_bottom_figure(image_at: ImageAt, scores: torch.Tensor, labels: torch.Ten
     if band not in ("rgb", "nir"):
         raise ValueError(f"band must be 'rgb' or 'nir', got {band!r}")
     top, bottom = top_and_bottom(scores[:, class_index], k)
-    fig, axes = plt.subplots(2, k, figsize=(1.55 * k, 4.6), squeeze=False)
+    fig, axes = plt.subplots(2, k, figsize=(1.55 * k, 5.4), squeeze=False)
     for row, (name, positions) in enumerate([("top", top), ("bottom", bottom)]):
         for column, ax in enumerate(axes[row]):
             ax.axis("off")
@@ -70,6 +70,7 @@ def top_bottom_figure(image_at: ImageAt, scores: torch.Tensor, labels: torch.Ten
                           ha="right", va="center", fontsize=11)
     fig.suptitle(f"{classes[class_index]}: highest and lowest scores (+ = really in the image)")
     fig.tight_layout()
+    fig.subplots_adjust(hspace=0.8)  # room for the true labels under the top row
     return fig
 
 

@@ -13,7 +13,7 @@ whose labels only the autograder reads.
 
 Kaggle data cannot be downloaded without an account: get ``train_v2.csv`` and
 ``train-tif-v2.tar.7z`` from kaggle.com/c/planet-understanding-the-amazon-from-space, unpack
-them into one folder and run ``python datasets.py prepare planet --source FOLDER``.
+them into one folder and run ``python datasets.py prepare planet --from FOLDER``.
 """
 
 from collections.abc import Callable, Sequence
@@ -113,7 +113,7 @@ def prepared_root() -> Path:
     if not record.exists():
         raise FileNotFoundError("Planet is not prepared: download train_v2.csv and train-tif-v2 "
                                 "from kaggle.com/c/planet-understanding-the-amazon-from-space, "
-                                "then run `python datasets.py prepare planet --source FOLDER`")
+                                "then run `python datasets.py prepare planet --from FOLDER`")
     return Path(record.read_text().strip())
 
 

@@ -12,8 +12,8 @@ evaluation ignores difficult images; a multi-label loss needs a 0/1 target, so `
 chooses: ``"positive"`` (default, the object *is* in the image, as the IN5400 starter code does)
 or ``"negative"``.
 
-``python datasets.py prepare voc2012 --source DIR`` records where an existing copy is;
-without ``--source`` torchvision's ``VOCDetection`` downloads it into the cache.
+``python datasets.py prepare voc2012 --from DIR`` records where an existing copy is;
+without ``--from`` torchvision's ``VOCDetection`` downloads it into the cache.
 """
 
 from collections.abc import Callable, Sequence
@@ -131,8 +131,8 @@ def prepared_root(year: str) -> Path:
     record = dataset_dir(f"voc{year}") / ROOT_FILE
     if not record.exists():
         raise FileNotFoundError(f"PASCAL VOC {year} is not prepared: run `python datasets.py "
-                                f"prepare voc{year} --source DIR` (DIR holds VOCdevkit/) or "
-                                f"without --source to download it")
+                                f"prepare voc{year} --from DIR` (DIR holds VOCdevkit/) or "
+                                f"without --from to download it")
     return Path(record.read_text().strip())
 
 
