@@ -109,7 +109,8 @@ def plot_grid_convention(image: torch.Tensor, objects: torch.Tensor):
                                    color=TRUE_COLOR, lw=2))
         ax.plot(cx, cy, "o", color="orange")
         lines.append(f"cell ({row}, {col}): [1, {x * GRID_COLS - col:.2f}, "
-                     f"{y * GRID_ROWS - row:.2f}, {w * GRID_COLS:.2f}, {h * GRID_ROWS:.2f}, {c:.0f}]")
+                     f"{y * GRID_ROWS - row:.2f}, {w * GRID_COLS:.2f}, {h * GRID_ROWS:.2f}, "
+                     f"{c:.0f}]")
     ax.set_title("2 x 3 grid of 24 x 20 pixel cells; the cell holding a digit's centre "
                  "(orange) describes it\n" + "\n".join(lines), fontsize=9)
     ax.set_xticks(range(0, IMAGE_WIDTH + 1, 10))

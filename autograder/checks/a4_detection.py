@@ -12,21 +12,30 @@ Conventions shared with the notebook (see :mod:`vislab.detection_labels`): local
 """
 
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torchvision.ops import batched_nms, box_convert, box_iou
 
 from autograder.checks.core import CheckFailed, expect, hidden_check, partial_points
+from autograder.checks.registry import LeaderboardSpec
 from autograder.predictions_csv import InvalidPredictions, read_predictions
 from vislab.detection_csv import CSV_COLUMNS, FIELDS_PER_DETECTION, PREDICTION_COLUMN
-from vislab.detection_labels import DETECTION_CLASSES, GRID_COLS, GRID_ROWS, IMAGE_HEIGHT, IMAGE_WIDTH
+from vislab.detection_labels import (
+    DETECTION_CLASSES,
+    GRID_COLS,
+    GRID_ROWS,
+    IMAGE_HEIGHT,
+    IMAGE_WIDTH,
+)
 
-PIXEL_SCALE = torch.tensor([IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_HEIGHT], dtype=torch.float)
+PIXEL_SCALE = torch.tensor([IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_HEIGHT],
+                           dtype=torch.float)
 TOLERANCE = 1e-4
 CSV_NAME = "a4_detections.csv"
 #: mAP@0.5 on the held-out test boxes for 0 points and for full points
-MAP_BASELINE, MAP_TARGET = 0.30, 0.75
+MAP_BASELINE, MAP_TARGET = 0.30, 0.70
 CSV_POINTS = 5
 #: share of the test ids on the public leaderboard (the rest is private)
 PUBLIC_FRACTION = 0.5
@@ -82,7 +91,9 @@ def reference_localization_metrics(y_hat: torch.Tensor, y: torch.Tensor) -> dict
 
 def reference_select_best(histories: dict) -> str:
     """The run whose best epoch has the highest validation score."""
-    return max(histories, key=lambda name: histories[name].best[f"val_{histories[name].metric_name}"])
+    def best_score(name):
+        return histories[name].best[f"val_{histories[name].metric_name}"]
+    return max(histories, key=best_score)
 
 
 def reference_encode_grid(objects: torch.Tensor) -> torch.Tensor:
@@ -353,6 +364,10 @@ def localization_loss(loss_fn):
                                      "images, plus MSE on (x, y, w, h) and cross-entropy on the "
                                      "class over the images with a digit")
     y_hat, y, _ = _loss_cases()[0]
+    weighted = _as_tensor(loss_fn(y_hat.clone(), y.clone(), box_weight=5.0), check,
+                          "localization_loss")
+    expect(_close(weighted, reference_localization_loss(y_hat, y, box_weight=5.0)), check,
+           "box_weight must multiply the box (MSE) term only")
     y_hat.requires_grad_(True)
     loss_fn(y_hat, y).backward()
     empty = y[:, 0] == 0
@@ -373,7 +388,8 @@ def iou(iou_fn):
         (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[20.0, 20, 30, 30]]), "disjoint boxes"),
         (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[10.0, 0, 20, 10]]),
          "boxes that touch along an edge"),
-        (torch.tensor([[0.0, 0, 20, 20]]), torch.tensor([[5.0, 5, 15, 15]]), "a box inside another"),
+        (torch.tensor([[0.0, 0, 20, 20]]), torch.tensor([[5.0, 5, 15, 15]]),
+         "a box inside another"),
         (torch.tensor([[3.0, 4, 13, 24]]), torch.tensor([[3.0, 4, 13, 24]]), "identical boxes"),
         (torch.tensor([[5.0, 5, 5, 5], [0, 0, 10, 10]]), torch.tensor([[5.0, 5, 5, 5]]),
          "zero-area boxes (IoU 0 when the union is empty)"),
@@ -412,6 +428,28 @@ def localization_metrics(metrics_fn):
                                      "boxes over the images that hold a digit")
         expect(math.isclose(got, value, abs_tol=1e-4), check,
                "wrong score: the mean of accuracy and mean IoU")
+
+
+@hidden_check
+def architectures(builders):
+    """At least three different architectures, each mapping images to (N, 15) outputs."""
+    check = "architectures"
+    expect(isinstance(builders, dict) and len(builders) >= 3, check,
+           "`architectures` must be a dictionary of at least three name: builder pairs")
+    sizes = set()
+    for name, build in builders.items():
+        model = build()
+        expect(isinstance(model, torch.nn.Module), check,
+               f"architectures[{name!r}]() must return a torch.nn.Module")
+        model.eval()
+        with torch.no_grad():
+            out = model(torch.rand(3, 1, IMAGE_HEIGHT, IMAGE_WIDTH, generator=_generator(5)))
+        expect(tuple(out.shape) == (3, 15) and bool(torch.isfinite(out).all()), check,
+               f"{name}: a batch of 3 images must give finite outputs of shape (3, 15) (presence, "
+               "box, 10 class scores)")
+        sizes.add(sum(p.numel() for p in model.parameters()))
+    expect(len(sizes) >= 3, check, "the three architectures must differ (they have the same "
+                                   "number of parameters)")
 
 
 @hidden_check
@@ -481,7 +519,7 @@ def encode_grid(encode_fn):
 
 
 def _perfect_outputs(grid: torch.Tensor, num_classes: int = DETECTION_CLASSES) -> torch.Tensor:
-    """Model outputs ``Tensor[N, 2, 3, 5 + C]`` that say exactly the grid labels ``[N, 2, 3, 6]``."""
+    """Outputs ``Tensor[N, 2, 3, 5 + C]`` that say exactly the grid labels ``[N, 2, 3, 6]``."""
     outputs = torch.zeros(*grid.shape[:3], 5 + num_classes)
     outputs[..., 0] = torch.where(grid[..., 0] == 1, 8.0, -8.0)
     outputs[..., 1:5] = grid[..., 1:5]
@@ -509,10 +547,11 @@ def decode_grid(decode_fn):
             relative = reference_to_relative_cxcywh(expected)
             expect(not any(_close(boxes, s, 1e-3) for s in _swap_variants(relative)),
                    check, f"decoded boxes: {SWAP_HINT}")
-            raise CheckFailed(check, "a perfect prediction does not decode to the true boxes: x = "
-                                     "(column + x_cell) / 3, y = (row + y_cell) / 2, w = w_cell / 3, "
-                                     "h = h_cell / 2, then pixel corners; keep cells in row-major "
-                                     "order and drop those scoring below min_score")
+            raise CheckFailed(check, "a perfect prediction does not decode to the true boxes: "
+                                     "x = (column + x_cell) / 3, y = (row + y_cell) / 2, "
+                                     "w = w_cell / 3, h = h_cell / 2, then pixel corners; keep "
+                                     "cells in row-major order and drop those scoring below "
+                                     "min_score")
         expect(torch.equal(detection["labels"].long(), target["labels"][order]), check,
                "wrong labels: take the argmax of each cell's class outputs")
     outputs = torch.randn(3, GRID_ROWS, GRID_COLS, 5 + DETECTION_CLASSES, generator=generator)
@@ -661,7 +700,8 @@ def parse_prediction_string(text: str, where: str) -> dict:
         values = torch.tensor([float(token) for token in tokens]).view(-1, FIELDS_PER_DETECTION)
     except ValueError:
         raise InvalidPredictions(f"{where}: the prediction string holds something that is not "
-                                 "a number; write 'class score x1 y1 x2 y2' with numbers only")
+                                 "a number; write 'class score x1 y1 x2 y2' with numbers only"
+                                 ) from None
     if not torch.isfinite(values).all():
         raise InvalidPredictions(f"{where}: the prediction string holds NaN or infinity")
     labels, scores, boxes = values[:, 0], values[:, 1], values[:, 2:]
@@ -692,43 +732,58 @@ def read_detections_csv(path, ids) -> list[dict]:
             for image_id, text in zip(frame["Id"], frame[PREDICTION_COLUMN], strict=True)]
 
 
-def public_ids(ids: list) -> set:
-    """The ids on the public leaderboard (a fixed half); the others are private."""
+def public_private_split(ids: list) -> tuple[list, list]:
+    """The public and private halves of the test ids (a fixed, seeded split)."""
     order = torch.randperm(len(ids), generator=_generator(2024)).tolist()
-    return {ids[i] for i in order[:round(len(ids) * PUBLIC_FRACTION)]}
+    cut = round(len(ids) * PUBLIC_FRACTION)
+    return sorted(ids[i] for i in order[:cut]), sorted(ids[i] for i in order[cut:])
 
 
-def score_detections_csv(path, heldout: dict | None = None) -> dict[str, float]:
-    """mAP@0.5 of a predictions CSV on the held-out boxes: all, public and private ids."""
+def score_predictions(path, heldout: dict | None = None) -> tuple[float, float]:
+    """(public, private) mAP@0.5 of a predictions CSV on the held-out boxes.
+
+    ``heldout`` maps test ids to their objects (``Tensor[K, 6]``); by default the selected
+    dataset's held-out test labels. Raises ``InvalidPredictions`` for a file that cannot be scored.
+    """
     if heldout is None:
         from vislab.data.digit_boxes import heldout_detection_objects
         heldout = heldout_detection_objects()
     ids = sorted(heldout)
-    predictions = read_detections_csv(path, ids)
-    targets = objects_to_targets([heldout[i] for i in ids])
-    public = public_ids(ids)
-    scores = {}
-    for part, chosen in (("map", ids), ("public", [i for i in ids if i in public]),
-                         ("private", [i for i in ids if i not in public])):
-        positions = [ids.index(i) for i in chosen]
-        scores[part] = reference_mean_average_precision([predictions[k] for k in positions],
-                                                        [targets[k] for k in positions], 0.5)
-    return scores
+    predictions = dict(zip(ids, read_detections_csv(path, ids), strict=True))
+    targets = dict(zip(ids, objects_to_targets([heldout[i] for i in ids]), strict=True))
+    return tuple(reference_mean_average_precision([predictions[i] for i in part],
+                                                  [targets[i] for i in part], 0.5)
+                 for part in public_private_split(ids))
+
+
+def csv_points(private_map: float) -> float:
+    """Points of a private mAP@0.5: 0 at ``MAP_BASELINE``, all at ``MAP_TARGET``, linear between."""
+    return partial_points(private_map, MAP_BASELINE, MAP_TARGET, CSV_POINTS)
 
 
 @hidden_check
 def detections_csv(path=CSV_NAME, heldout: dict | None = None) -> float:
-    """Points for the CSV's mAP@0.5 on held-out boxes, linear from MAP_BASELINE to MAP_TARGET."""
+    """Points for the CSV's private mAP@0.5 on the held-out boxes (partial credit)."""
     check = "detections_csv"
     try:
-        scores = score_detections_csv(path, heldout)
+        public, private = score_predictions(path, heldout)
     except InvalidPredictions as error:
         raise CheckFailed(check, str(error)) from None
-    points = partial_points(scores["map"], MAP_BASELINE, MAP_TARGET, CSV_POINTS)
-    print(f"mAP@0.5 on the held-out test images: {scores['map']:.3f} (public "
-          f"{scores['public']:.3f}, private {scores['private']:.3f}); {points} of {CSV_POINTS} "
-          f"points ({MAP_BASELINE} gives 0, {MAP_TARGET} or more gives all)")
-    expect(points > 0, check, f"mAP@0.5 {scores['map']:.3f} is below {MAP_BASELINE}: train the "
-                              "detector longer or improve it, and check the boxes drawn over the "
-                              "validation images")
+    points = csv_points(private)
+    print(f"mAP@0.5 on the hidden test boxes: public {public:.3f}, private {private:.3f} -> "
+          f"{points:g} of {CSV_POINTS} points (0 at {MAP_BASELINE}, all at {MAP_TARGET})")
+    expect(points > 0, check, f"mAP@0.5 {private:.3f} is not above {MAP_BASELINE}: train the "
+                              "detector longer or improve it, and look at its boxes drawn over "
+                              "the validation images")
     return points
+
+
+def _outside_kernel_points(folder: Path) -> float:
+    try:
+        return csv_points(score_predictions(Path(folder) / CSV_NAME)[1])
+    except InvalidPredictions:
+        return 0.0
+
+
+OUTSIDE_KERNEL = {"test_detections_csv": _outside_kernel_points}
+LEADERBOARD = LeaderboardSpec(file_name=CSV_NAME, metric="mAP@0.5", score=score_predictions)

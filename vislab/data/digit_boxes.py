@@ -52,7 +52,7 @@ HELDOUT_FILE = "detection_test.pt"
 
 @dataclass
 class LocalizationData:
-    """Localisation splits: ``X`` (``Tensor[N, 1, 48, 60]`` in [0, 1]) and ``y`` (``Tensor[N, 6]``)."""
+    """Localisation splits: images ``Tensor[N, 1, 48, 60]`` in [0, 1], labels ``Tensor[N, 6]``."""
 
     train: TensorDataset
     val: TensorDataset
@@ -167,7 +167,8 @@ def read_inf265(directory: str | Path) -> dict[str, torch.Tensor]:
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory} is not a directory; give the folder that holds "
-                                "localization_train.pt, detection_train.pt, list_y_true_train.pt...")
+                                "localization_train.pt, detection_train.pt, "
+                                "list_y_true_train.pt...")
     tensors = {}
     for split in SPLITS:
         tensors[f"loc_{split}_X"], tensors[f"loc_{split}_y"] = _read_pair(
