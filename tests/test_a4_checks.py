@@ -338,3 +338,11 @@ def test_the_outside_kernel_score_reads_the_submission_folder(tmp_path, monkeypa
 def test_history_rows_used_by_the_selection_check_match_fit():
     history = History(name="run", metric_name="score", epochs=[{"val_score": 0.3}], best_epoch=1)
     assert hidden.reference_select_best({"run": history}) == "run"
+
+
+def test_a_detection_loss_built_on_the_unmasked_loss_names_the_mask():
+    def unmasked(y_hat, y):
+        return sum(_box_loss_on_empty_images(y_hat[:, r, c], y[:, r, c])
+                   for r in range(2) for c in range(3))
+
+    _fails(hidden.detection_loss, unmasked, match="applied to cells without a digit")

@@ -1,4 +1,4 @@
-"""a4_detection data: the INF265 format, its reader, MNIST idx files, the scene builder, the loaders."""
+"""a4_detection data: the INF265 format and reader, MNIST idx files, the scenes, the loaders."""
 
 import gzip
 import struct

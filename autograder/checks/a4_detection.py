@@ -579,6 +579,11 @@ def detection_loss(loss_fn):
             continue
         expect(not _close(value, expected / (GRID_ROWS * GRID_COLS)), check,
                "the cells' losses must be summed, not averaged")
+        box_on_empty = sum(_loss_box_on_all(y_hat[:, row, col], y[:, row, col])
+                           for row in range(GRID_ROWS) for col in range(GRID_COLS))
+        expect(not _close(value, torch.as_tensor(box_on_empty).float()), check,
+               "the box term (MSE) is applied to cells without a digit: in every cell, compute "
+               "the MSE only where p = 1 (does your localization_loss mask it?)")
         flat = reference_localization_loss(y_hat.reshape(-1, y_hat.shape[-1]), y.reshape(-1, 6))
         expect(not _close(value, flat), check,
                "treat each cell separately (its own localisation loss over the batch) and sum "
