@@ -24,7 +24,7 @@ def labels(tmp_cache):
     public, private = hidden.public_private_split(COUNT)
     labels[public[:2]] = 1
     labels[private[:2]] = 1
-    write_heldout_labels(multilabel_scenes.NAME, list(range(COUNT)), labels, CLASSES)
+    write_heldout_labels(multilabel_scenes.CACHE_NAME, list(range(COUNT)), labels, CLASSES)
     return labels
 
 

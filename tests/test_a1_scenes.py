@@ -65,7 +65,7 @@ def test_build_keeps_test_labels_out_of_the_student_cache(small_build):
     assert set(tensors) == {"train_X", "train_y", "val_X", "val_y", "test_X", "test_ids"}
     assert tensors["test_X"].shape == (4, 4, 64, 64)
     assert tensors["test_ids"].tolist() == [0, 1, 2, 3]
-    ids, labels, classes = read_heldout_labels(multilabel_scenes.NAME)
+    ids, labels, classes = read_heldout_labels(multilabel_scenes.CACHE_NAME)
     _, expected = scenes(12, seed=multilabel_scenes.SEED)
     assert ids == ["0", "1", "2", "3"] and classes == CLASSES
     assert np.array_equal(labels.numpy(), expected[8:])

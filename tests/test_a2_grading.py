@@ -1,0 +1,87 @@
+"""Grading a2 end to end with nbgrader: the sample submission, the unchanged starter, wrong answers.
+
+The sample submission (``autograder/samples/a2_bn_folding``) is the executed solution notebook
+with its ``runs/``. Graded, nothing retrains. The wrong submission holds the four known-wrong
+answers the issue names (forgets eps in case B, detaches the normalisation, folds with batch
+statistics, mutates the original model), each in its own cell: the checks are independent, so it
+loses exactly the points of those four cells, each with a message that names the cause.
+"""
+
+import shutil
+
+import nbformat
+import pytest
+from test_a2_checks import KNOWN_WRONG
+
+from autograder.grade import grade_class
+from autograder.samples import copy_submission, with_cell_replaced
+from vislab.data.heldout_photos import load_heldout_photos
+from vislab.paths import REPO_ROOT
+
+ID = "a2_bn_folding"
+SAMPLE = REPO_ROOT / "autograder" / "samples" / ID
+STARTER = REPO_ROOT / "starter" / ID / f"{ID}.ipynb"
+NOTEBOOK = f"{ID}.ipynb"
+#: the known-wrong answers of the wrong submission, the test cell each must zero, and what its
+#: feedback says (the visible assert of that cell fails first, with a message naming the cause)
+WRONG_CELLS = {"forgets_eps_in_case_b": ("test_adjust_running_stats", "leaves eps unscaled"),
+               "detaches_the_normalisation": ("test_normalized_conv_gradient",
+                                              "n_c depends on W"),
+               "folds_with_batch_statistics": ("test_fold_model", "not statistics of a batch"),
+               "mutates_the_original_model": ("test_convert_model_copies", "convert a copy")}
+
+
+def autograded_points() -> dict[str, float]:
+    """grade_id -> points of every autograded test cell of the source notebook."""
+    nb = nbformat.read(REPO_ROOT / "assignments" / ID / NOTEBOOK, as_version=4)
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
+            for cell in nb.cells if cell.cell_type == "code"
+            and cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    load_heldout_photos()  # build the crops once, before parallel kernels need them
+    submissions = tmp_path_factory.mktemp("a2_class")
+    copy_submission(SAMPLE, submissions / "solution")
+    (submissions / "starter").mkdir()
+    shutil.copy(STARTER, submissions / "starter" / NOTEBOOK)
+    wrong = copy_submission(SAMPLE, submissions / "wrong")
+    for name in WRONG_CELLS:
+        cell, source, _, _ = KNOWN_WRONG[name]
+        with_cell_replaced(wrong / NOTEBOOK, cell, source.strip(), wrong / NOTEBOOK)
+    workdir = tmp_path_factory.mktemp("a2_work")
+    table = grade_class(ID, submissions, workdir, workers=2, progress=False)
+    return table.set_index("student"), workdir
+
+
+def test_sample_submission_gets_every_autograded_point(graded):
+    table, _ = graded
+    row = table.loc["solution"]
+    assert row["status"] == "graded", row["reason"]
+    for grade_id, points in autograded_points().items():
+        assert row[grade_id] == points, grade_id
+
+
+def test_unchanged_starter_scores_zero_without_stopping(graded):
+    table, _ = graded
+    row = table.loc["starter"]
+    assert row["status"] == "graded"
+    assert all(row[grade_id] == 0 for grade_id in autograded_points())
+
+
+def test_each_known_wrong_answer_loses_exactly_its_points(graded):
+    table, _ = graded
+    lost = {grade_id for grade_id, _ in WRONG_CELLS.values()}
+    for grade_id, points in autograded_points().items():
+        expected = 0 if grade_id in lost else points
+        assert table.loc["wrong", grade_id] == expected, grade_id
+
+
+def test_feedback_names_each_cause_without_test_code(graded):
+    _, workdir = graded
+    html = (workdir / "feedback" / "wrong" / ID / f"{ID}.html").read_text()
+    for name, (_, cause) in WRONG_CELLS.items():
+        assert cause in html, name
+    assert "BEGIN HIDDEN TESTS" not in html and "most recent call last" not in html
+    assert "MARK SCHEME" not in html
