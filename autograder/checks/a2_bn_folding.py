@@ -34,7 +34,8 @@ from vislab.training import History
 #: largest output difference (relative to the largest output, at least 1) that counts as equal:
 #: the conversions reorder float32 arithmetic through 20 layers
 CONVERT_TOLERANCE = 1e-4
-#: folding is one multiply-add per weight: equal up to float32 precision
+#: folding is one multiply-add per weight: equal up to float32 precision (correct folds, written
+#: in several ways, differ from the original by at most 2.2e-6 on the hidden resnet18)
 FOLD_TOLERANCE = 2e-5
 #: the BatchNorm eps everyone hard-codes: torch's default
 DEFAULT_EPS = 1e-5
@@ -534,22 +535,19 @@ def converter_copies_the_model(convert_model_fn) -> None:
     """convert_model returns a new model and leaves the original one untouched."""
     check = "converter_copies_the_model"
     for name, model in hidden_networks().items():
-        for adjust_bn in (adjust_affine, adjust_running_stats):
-            before = _snapshot(model)
-            with _using_reference(convert_model_fn, "NormalizedConv2d"):
-                converted = convert_model_fn(model, adjust_bn)
-            changed = _changed(model, before)
-            expect(not changed, check,
-                   f"convert_model changed the original model ({', '.join(changed[:4])} of "
-                   f"{name}): work on a copy (copy.deepcopy) so the original stays usable for "
-                   "the comparison")
-            originals = {t.data_ptr() for t in [*model.parameters(), *model.buffers()]}
-            shared = [n for n, t in [*converted.named_parameters(), *converted.named_buffers()]
-                      if t.data_ptr() in originals]
-            expect(not shared, check,
-                   f"the converted model shares tensors with the original ({', '.join(shared[:3])}"
-                   "): training one would change the other. Copy the model with copy.deepcopy.")
-            model = copy.deepcopy(model)  # a fresh original for the other case
+        before = _snapshot(model)
+        with _using_reference(convert_model_fn, "NormalizedConv2d"):
+            converted = convert_model_fn(model, adjust_running_stats)
+        changed = _changed(model, before)
+        expect(not changed, check,
+               f"convert_model changed the original model ({', '.join(changed[:4])} of {name}): "
+               "work on a copy (copy.deepcopy) so the original stays usable for the comparison")
+        originals = {t.data_ptr() for t in [*model.parameters(), *model.buffers()]}
+        shared = [n for n, t in [*converted.named_parameters(), *converted.named_buffers()]
+                  if t.data_ptr() in originals]
+        expect(not shared, check,
+               f"the converted model shares tensors with the original ({', '.join(shared[:3])}): "
+               "training one would change the other. Copy the model with copy.deepcopy.")
 
 
 @hidden_check

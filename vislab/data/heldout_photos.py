@@ -7,7 +7,7 @@ packages ship and that list leaves out: the two views of ``skimage.data.stereo_m
 side (seeded), are resized to 64x64 with antialiasing and cached as uint8 tensors verified by
 hash.
 
-``VISLAB_A2_DATASET`` chooses the images a2 uses: ``heldout_photos`` (default) or a folder of
+``VISLAB_A2_DATASET`` chooses the images a2 uses: ``heldout-photos`` (default) or a folder of
 your own JPEG/PNG files (e.g. 64 ImageNet validation images when ImageNet weights are on disk),
 each resized (shorter side) and centre-cropped to the crop size.
 """
@@ -24,7 +24,7 @@ from torchvision.transforms import v2
 from vislab.data.registry import DatasetSpec
 from vislab.data.tensor_cache import is_cached, load_tensors, save_tensors
 
-NAME = "heldout_photos"
+NAME = "heldout-photos"
 ENV_VARIABLE = "VISLAB_A2_DATASET"
 CROP_SIZE = 64
 CROPS_PER_SOURCE = 600
