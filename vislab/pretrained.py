@@ -103,8 +103,10 @@ class PhotoCropTask(torch.utils.data.Dataset):
 
 
 def pretrain_resnet18(num_epochs: int = 4, images_per_epoch: int = 6000, batch_size: int = 64,
-                      lr: float = 0.05, seed: int = 0, path: Path | None = None) -> Path:
-    """Pretrain resnet18 on :class:`PhotoCropTask` and save it (with its crop accuracy)."""
+                      lr: float = 0.05, seed: int = 0, val_images: int = 1000,
+                      path: Path | None = None) -> Path:
+    """Pretrain resnet18 on :class:`PhotoCropTask` and save it (with its accuracy on
+    ``val_images`` fresh crops)."""
     path = path or kit_checkpoint_path()
     torch.manual_seed(seed)
     task = PhotoCropTask(images_per_epoch)
@@ -122,7 +124,7 @@ def pretrain_resnet18(num_epochs: int = 4, images_per_epoch: int = 6000, batch_s
             loss_fn(model(X), y).backward()
             optimizer.step()
             scheduler.step()
-    val_accuracy = _crop_accuracy(model, PhotoCropTask(1000), seed + 1)
+    val_accuracy = _crop_accuracy(model, PhotoCropTask(val_images), seed + 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "classes": task.classes,
                 "val_accuracy": val_accuracy, "num_epochs": num_epochs,
