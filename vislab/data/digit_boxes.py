@@ -228,9 +228,10 @@ def _cached_splits(choice: str) -> dict[str, torch.Tensor]:
     name = SOURCES[choice]
     if not tensor_cache.is_cached(name):
         if choice != "digits":
+            source = "DIR_WITH_THE_COURSE_FILES" if choice == "inf265" else "DIR_WITH_MNIST_IDX"
             raise FileNotFoundError(f"{ENV_VARIABLE}={choice}: the dataset {name!r} is not "
-                                    f"prepared; run `python datasets.py prepare {name}` with its "
-                                    "source folder (see `python datasets.py list`)")
+                                    f"prepared; run `python datasets.py prepare {name} --from "
+                                    f"{source}` (see `python datasets.py list`)")
         from vislab.data.embedded_digit_boxes import prepare
         prepare(None)
     return tensor_cache.load_tensors(name)
