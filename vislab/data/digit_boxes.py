@@ -267,7 +267,7 @@ def verify_cached(name: str) -> str:
                                 f"{name}` again")
     heldout = torch.load(heldout_file, weights_only=True)
     validate_splits({**tensors, **heldout}, name)
-    return (f"{name}: localisation {len(tensors['loc_train_X'])}/{len(tensors['loc_val_X'])}/"
+    return (f"localisation {len(tensors['loc_train_X'])}/{len(tensors['loc_val_X'])}/"
             f"{len(tensors['loc_test_X'])}, detection {len(tensors['det_train_X'])}/"
             f"{len(tensors['det_val_X'])}/{len(tensors['det_test_X'])} (train/val/test)")
 
