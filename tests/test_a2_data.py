@@ -8,6 +8,7 @@ from PIL import Image
 from torch import nn
 
 from vislab.bn_pairs import calibrate_batchnorms, conv_bn_pairs, count_batchnorms
+from vislab.bn_timing import time_inference
 from vislab.data import heldout_photos
 from vislab.data.registry import all_specs
 
@@ -137,3 +138,18 @@ def test_calibration_sets_running_statistics_and_restores_settings():
     assert count_batchnorms(net) == 1
     with pytest.raises(ValueError, match="needs 16 images"):
         calibrate_batchnorms(net, X[:4])
+
+
+def test_timing_table_has_one_row_per_input_and_the_ratio_column():
+    models = {"original": nn.Conv2d(3, 4, 3), "folded": nn.Conv2d(3, 4, 1)}
+    inputs = {"small": torch.zeros(2, 3, 8, 8), "large": torch.zeros(2, 3, 16, 16)}
+    table = time_inference(models, inputs, rounds=2, min_run_time=0.01)
+    assert list(table.index) == ["small", "large"]
+    assert list(table.columns) == ["batch", "original ms", "original images/s", "folded ms",
+                                   "folded images/s", "folded vs original"]
+    row = table.loc["small"]
+    assert row["batch"] == 2 and row["original ms"] > 0
+    assert row["folded vs original"] == pytest.approx(row["folded ms"] / row["original ms"],
+                                                      abs=1e-3)
+    with pytest.raises(ValueError, match="at least one model"):
+        time_inference({}, inputs)
