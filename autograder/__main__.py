@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--workers", type=int, default=1, help="parallel autograde processes")
     grade.add_argument("--workdir", type=Path, default=Path("grading"),
                        help="grading work folder (gradebook, feedback, tables); default grading/")
+    grade.add_argument("--cell-timeout", type=int, default=None,
+                       help="seconds one cell may run while grading (default 180)")
 
     board = commands.add_parser("leaderboard", help="print the leaderboard of a graded class")
     board.add_argument("id")
@@ -42,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "grade":
             from autograder.grade import grade_class
 
-            table = grade_class(args.id, args.submissions, args.workdir, args.workers)
+            table = grade_class(args.id, args.submissions, args.workdir, args.workers,
+                                cell_timeout=args.cell_timeout)
             print_results(args.id, table, args.workdir)
         elif args.command == "leaderboard":
             path = args.workdir / f"{args.id}_leaderboard.csv"

@@ -95,14 +95,20 @@ class WorkCourse:
 
 
 def open_work_course(workdir: str | Path, assignment_id: str,
-                     assignments_dir: Path = ASSIGNMENTS) -> WorkCourse:
-    """Create (or refresh) the work folder and register the assignment in its gradebook."""
+                     assignments_dir: Path = ASSIGNMENTS, cell_timeout: int | None = None,
+                     ) -> WorkCourse:
+    """Create (or refresh) the work folder and register the assignment in its gradebook.
+
+    ``cell_timeout`` (seconds) overrides how long one cell may run while grading.
+    """
     source = check_assignment(assignment_id, assignments_dir)
     course = WorkCourse(Path(workdir).resolve())
     course.root.mkdir(parents=True, exist_ok=True)
-    (course.root / "nbgrader_config.py").write_text(WORK_CONFIG.format(
-        repo_config=str(REPO_ROOT / "nbgrader_config.py"), root=str(course.root),
-        db_url=course.db_url))
+    config = WORK_CONFIG.format(repo_config=str(REPO_ROOT / "nbgrader_config.py"),
+                                root=str(course.root), db_url=course.db_url)
+    if cell_timeout is not None:
+        config += f"c.Execute.timeout = {int(cell_timeout)}\n"
+    (course.root / "nbgrader_config.py").write_text(config)
     work_source = course.root / "source" / assignment_id
     if work_source.exists():
         shutil.rmtree(work_source)

@@ -48,20 +48,21 @@ def discover_submissions(submissions_dir: Path) -> list[Path]:
 
 def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | Path = "grading",
                 workers: int = 1, progress: bool = True, assignments_dir: Path = ASSIGNMENTS,
-                ) -> pd.DataFrame:
+                cell_timeout: int | None = None) -> pd.DataFrame:
     """Grade every submission in ``submissions_dir``; return the grade table (also written to CSV).
 
     The table has one row per student: ``student``, ``status`` (``graded`` or ``not graded``),
     ``reason``, ``total``, ``max_total``, ``manual_pending``, one column of points per graded
     cell, and ``feedback`` (the student's feedback HTML). Files written in ``workdir``:
     ``<assignment>_grades.csv`` and, for assignments with a predictions CSV,
-    ``<assignment>_leaderboard.csv``. ``assignments_dir`` holds the nbgrader source folders.
+    ``<assignment>_leaderboard.csv``. ``assignments_dir`` holds the nbgrader source folders;
+    ``cell_timeout`` (seconds) stops a cell that runs too long (default: nbgrader_config.py).
     """
-    course = open_work_course(workdir, assignment_id, assignments_dir)
+    course = open_work_course(workdir, assignment_id, assignments_dir, cell_timeout)
     source_dir = course.root / "source" / assignment_id
     notebook_names = sorted(p.stem for p in source_dir.glob("*.ipynb"))
     source_cells = {name: graded_cell_ids(source_dir / f"{name}.ipynb") for name in notebook_names}
-    intakes = [inspect_submission(folder, notebook_names, source_cells)
+    intakes = [inspect_submission(folder, assignment_id, notebook_names, source_cells)
                for folder in discover_submissions(Path(submissions_dir))]
     gradable = [intake for intake in intakes if intake.gradable]
     for intake in gradable:

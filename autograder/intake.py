@@ -32,22 +32,25 @@ def graded_cell_ids(notebook_path: Path) -> list[str]:
             if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
-def inspect_submission(folder: Path, notebook_names: list[str], source_cells: dict[str, list[str]],
-                       ) -> Intake:
-    """Inspect ``folder`` for the notebooks ``notebook_names`` (e.g. ``["a3_cifar"]``).
+def inspect_submission(folder: Path, assignment_id: str, notebook_names: list[str],
+                       source_cells: dict[str, list[str]]) -> Intake:
+    """Inspect a student's ``folder`` for the notebooks ``notebook_names`` (e.g. ``["a3_cifar"]``).
 
-    ``source_cells`` maps each notebook name to the graded cell ids of the source version.
+    The files may sit in ``folder`` itself or, as in nbgrader's own ``submitted/`` layout, in
+    ``folder/<assignment_id>/``. ``source_cells`` maps each notebook name to the graded cell ids
+    of the source version.
     """
-    intake = Intake(student=folder.name, folder=folder)
+    nested = folder / assignment_id
+    intake = Intake(student=folder.name, folder=nested if nested.is_dir() else folder)
     if not STUDENT_ID.match(folder.name):
         intake.gradable = False
         intake.problems.append(f"folder name {folder.name!r} is not a usable student id "
                                "(letters, digits, '_', '-', '.')")
         return intake
     for name in notebook_names:
-        path = folder / f"{name}.ipynb"
+        path = intake.folder / f"{name}.ipynb"
         if not path.exists():
-            found = sorted(p.name for p in folder.glob("*.ipynb"))
+            found = sorted(p.name for p in intake.folder.glob("*.ipynb"))
             intake.gradable = False
             intake.problems.append(f"no {path.name} handed in (found: {found or 'no notebook'}); "
                                    "submit the assignment's notebook under its original name")

@@ -23,6 +23,14 @@ def _class_of(tiny_assignment, tmp_path):
     (submissions / "broken" / f"{TINY_ID}.ipynb").write_text('{"cells": [')
     with_cell_deleted(solution, "test_mul_with_warning",
                       submissions / "deleter" / f"{TINY_ID}.ipynb")
+    (submissions / "nested" / TINY_ID).mkdir(parents=True)  # nbgrader's submitted/ layout
+    shutil.copy(solution, submissions / "nested" / TINY_ID / f"{TINY_ID}.ipynb")
+    looping = (submissions / "solution" / f"{TINY_ID}.ipynb").read_text().replace(
+        "return a * b", "while True:\\n        pass")
+    (submissions / "looper").mkdir()
+    (submissions / "looper" / f"{TINY_ID}.ipynb").write_text(looping)
+    (submissions / "misnamed").mkdir()
+    shutil.copy(solution, submissions / "misnamed" / "my_homework.ipynb")
     return submissions
 
 
@@ -36,7 +44,7 @@ def graded(tmp_path_factory):
     submissions = _class_of(assignments, tmp_path)
     workdir = tmp_path / "work"
     table = grade_class(TINY_ID, submissions, workdir, workers=2, progress=False,
-                        assignments_dir=assignments).set_index("student")
+                        assignments_dir=assignments, cell_timeout=20).set_index("student")
     return table, workdir, submissions, assignments
 
 
@@ -49,6 +57,27 @@ def test_solution_gets_full_marks_and_partial_credit_is_read(graded):
     assert row["test_partial"] == 1.5
     assert row["total"] == 4.5
     assert row["max_total"] == 6
+
+
+def test_an_endless_loop_is_stopped_and_only_its_cells_lose_points(graded):
+    table, workdir, *_ = graded
+    row = table.loc["looper"]
+    assert row["status"] == "graded"
+    assert row["test_add"] == 2 and row["test_mul_with_warning"] == 0
+    html = (workdir / "feedback" / "looper" / TINY_ID / f"{TINY_ID}.html").read_text()
+    assert "ran out of time while grading" in html
+
+
+def test_a_nested_assignment_folder_is_found(graded):
+    table, *_ = graded
+    assert table.loc["nested", "total"] == table.loc["solution", "total"]
+
+
+def test_a_notebook_under_another_name_is_reported(graded):
+    table, *_ = graded
+    row = table.loc["misnamed"]
+    assert row["status"] == "not graded"
+    assert "no t0_tiny.ipynb handed in" in row["reason"] and "my_homework.ipynb" in row["reason"]
 
 
 def test_unchanged_starter_scores_zero_without_stopping(graded):
@@ -103,7 +132,7 @@ def test_hidden_check_failure_is_named_in_feedback(graded, tmp_path):
 def test_regrading_gives_the_same_grades(graded):
     table, workdir, submissions, assignments = graded
     again = grade_class(TINY_ID, submissions, workdir, workers=1, progress=False,
-                        assignments_dir=assignments).set_index("student")
+                        assignments_dir=assignments, cell_timeout=20).set_index("student")
     columns = ["status", "total", "test_add", "test_mul_with_warning", "test_partial"]
     assert again[columns].equals(table[columns])
     assert (workdir / f"{TINY_ID}_grades.csv").exists()
