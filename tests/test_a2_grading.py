@@ -85,3 +85,14 @@ def test_feedback_names_each_cause_without_test_code(graded):
         assert cause in html, name
     assert "BEGIN HIDDEN TESTS" not in html and "most recent call last" not in html
     assert "MARK SCHEME" not in html
+
+
+def test_sample_submission_is_the_current_solution_with_its_runs():
+    solution = nbformat.read(REPO_ROOT / "solutions" / ID / NOTEBOOK, as_version=4)
+    sample = nbformat.read(SAMPLE / NOTEBOOK, as_version=4)
+    assert [c.source for c in sample.cells] == [c.source for c in solution.cells], \
+        "the sample is stale: execute solutions/a2_bn_folding/a2_bn_folding.ipynb in its folder"
+    assert all(c.outputs for c in sample.cells if c.cell_type == "code" and c.source.strip()
+               and "def " not in c.source and "class " not in c.source), "the sample is executed"
+    assert sorted(p.name for p in (SAMPLE / "runs").iterdir()) == [
+        "converted_a.json", "converted_b.json", "original.json"]
