@@ -25,7 +25,7 @@ def draw_boxes(image: torch.Tensor, target: dict | None = None,
     ``target`` and ``prediction`` hold pixel xyxy ``boxes`` and ``labels`` (a prediction also
     ``scores``), as in torchvision's detection models.
     """
-    grey = (image.detach().float().clamp(0, 1) * 255).to(torch.uint8)
+    grey = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
     canvas = grey.repeat(3, 1, 1).repeat_interleave(ZOOM, 1).repeat_interleave(ZOOM, 2)
     if target is not None and len(target["boxes"]):
         canvas = draw_bounding_boxes(canvas, target["boxes"].float() * ZOOM,
