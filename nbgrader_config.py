@@ -67,3 +67,7 @@ c.GenerateFeedback.preprocessors = [
     CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False
+
+# a hand-graded answer cell holds the model answer and mark scheme for the TA in the source; the
+# starter replaces the whole cell, and the solution drops the mark-scheme region
+c.ClearMarkScheme.enforce_metadata = False

@@ -10,6 +10,8 @@ Submodules, each with one job:
 - ``vislab.plots``     loss/metric curves, image grids, filters
 - ``vislab.kaggle``    writing Kaggle-style prediction CSVs
 - ``vislab.pretrained`` resnet18 weights: torchvision's ImageNet ones or the kit's own
+
+and the assignments' own helpers (``vislab.detection_*``, ``vislab.browser``, ``vislab.bn_*``...).
 """
 
 __version__ = "0.1.0"
