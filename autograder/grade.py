@@ -15,6 +15,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from autograder import gradebook_export, rescoring
+from autograder.checks.registry import prepare_grading
 from autograder.course import ASSIGNMENTS, WorkCourse, open_work_course
 from autograder.intake import Intake, graded_cell_ids, inspect_submission
 from autograder.leaderboard import build_leaderboard
@@ -65,6 +66,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     intakes = [inspect_submission(folder, assignment_id, notebook_names, source_cells)
                for folder in discover_submissions(Path(submissions_dir))]
     gradable = [intake for intake in intakes if intake.gradable]
+    prepare_grading(assignment_id)
     for intake in gradable:
         _stage_submission(course, intake, assignment_id)
 

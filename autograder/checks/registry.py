@@ -6,6 +6,8 @@ A check module (``autograder.checks.<assignment_id>``) may declare:
   handed-in files (a predictions CSV). The grading process scores them again from the submitted
   copy, outside the student's kernel, and that score is the one the gradebook keeps.
 - ``LEADERBOARD = LeaderboardSpec(...)``: how to score the predictions CSV for the leaderboard.
+- ``prepare_grading()``: builds what grading needs (an embedded dataset, held-out labels) once,
+  before the parallel workers start, so that they never build it side by side.
 """
 
 import importlib
@@ -42,3 +44,9 @@ def outside_kernel_scores(assignment_id: str) -> dict[str, Callable[[Path], floa
 def leaderboard_spec(assignment_id: str) -> LeaderboardSpec | None:
     module = check_module(assignment_id)
     return getattr(module, "LEADERBOARD", None) if module else None
+
+
+def prepare_grading(assignment_id: str) -> None:
+    module = check_module(assignment_id)
+    if module is not None and hasattr(module, "prepare_grading"):
+        module.prepare_grading()

@@ -1,6 +1,8 @@
 """Caching built datasets as tensors, verified by a SHA-256 written next to them."""
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,10 +42,22 @@ def save_tensors(name: str, tensors: dict[str, torch.Tensor], heldout: bool = Fa
     ``heldout=True`` writes to the held-out folder instead (test labels: autograder only).
     """
     folder = _folder(name, heldout)
-    torch.save(tensors, folder / DATA_FILE)
     sha = tensors_sha256(tensors)
-    (folder / HASH_FILE).write_text(sha + "\n")
+    # atomic: two processes building the same dataset at once never leave a torn file
+    _atomic_write(folder / DATA_FILE, lambda handle: torch.save(tensors, handle))
+    _atomic_write(folder / HASH_FILE, lambda handle: handle.write((sha + "\n").encode()))
     return sha
+
+
+def _atomic_write(path: Path, write: Callable) -> None:
+    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+        os.replace(scratch, path)
+    except BaseException:
+        os.unlink(scratch)
+        raise
 
 
 def is_cached(name: str, heldout: bool = False) -> bool:
