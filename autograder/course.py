@@ -55,14 +55,20 @@ def check_assignment(assignment_id: str, assignments_dir: Path = ASSIGNMENTS) ->
 
 
 def run_nbgrader(args: list[str], cwd: Path, timeout: float | None = None,
-                 ) -> subprocess.CompletedProcess:
-    """Run ``nbgrader <args>`` in ``cwd`` with this Python; output captured, never raises on failure."""
+                 threads: int | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader <args>`` in ``cwd`` with this Python; output captured, never raises on failure.
+
+    ``threads`` caps the CPU threads of the kernels it starts (unless ``OMP_NUM_THREADS`` is
+    set already), so that parallel graders do not fight over the cores.
+    """
     # nbgrader runs `alembic` and the kernel from PATH: put this environment's bin first
     env = {**os.environ,
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT),
                                                        os.environ.get("PYTHONPATH")]))}
     env.pop("NBGRADER_EXECUTION", None)
+    if threads is not None and "OMP_NUM_THREADS" not in os.environ:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -90,8 +96,9 @@ class WorkCourse:
     def feedback(self, student: str, assignment_id: str) -> Path:
         return self.root / "feedback" / student / assignment_id
 
-    def nbgrader(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
-        return run_nbgrader(list(args), cwd=self.root, timeout=timeout)
+    def nbgrader(self, *args: str, timeout: float | None = None, threads: int | None = None,
+                 ) -> subprocess.CompletedProcess:
+        return run_nbgrader(list(args), cwd=self.root, timeout=timeout, threads=threads)
 
 
 def open_work_course(workdir: str | Path, assignment_id: str,

@@ -5,6 +5,7 @@ feedback, the grade table and the leaderboard.
 ``nbgrader autograde`` process (``workers`` at a time); one failing student never stops the others.
 """
 
+import os
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -70,12 +71,13 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     for intake in gradable:
         _stage_submission(course, intake, assignment_id)
 
-    outcomes = _run_parallel(lambda intake: _autograde(course, intake, assignment_id), gradable,
-                             workers, "autograding", progress)
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    outcomes = _run_parallel(lambda intake: _autograde(course, intake, assignment_id, threads),
+                             gradable, workers, "autograding", progress)
     locked = [o.student for o in outcomes.values() if _was_locked(o)]
     for student in locked:  # retried one at a time: no other writer holds the gradebook now
         outcomes[student] = _autograde(course, next(i for i in gradable if i.student == student),
-                                       assignment_id)
+                                       assignment_id, threads)
     graded = [intake for intake in gradable if outcomes[intake.student].autograded]
     for intake in graded:
         outcomes[intake.student].problems += rescoring.rescore_outside_kernel(
@@ -101,11 +103,12 @@ def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) ->
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
 
-def _autograde(course: WorkCourse, intake: Intake, assignment_id: str) -> Outcome:
+def _autograde(course: WorkCourse, intake: Intake, assignment_id: str, threads: int) -> Outcome:
     problems = list(intake.problems)
     try:
         result = course.nbgrader("autograde", assignment_id, "--student", intake.student,
-                                 "--force", "--create", timeout=STUDENT_TIMEOUT_S)
+                                 "--force", "--create", timeout=STUDENT_TIMEOUT_S,
+                                 threads=threads)
     except subprocess.TimeoutExpired:
         return Outcome(intake.student, False, problems + [
             f"grading took longer than {STUDENT_TIMEOUT_S} s and was stopped"])
