@@ -118,6 +118,7 @@ def test_csv_points_scale_between_baseline_and_target(tmp_path, tmp_cache, monke
     (tmp_path / "p.csv").write_text("Id,Category\n" + "".join(
         f"{i},{int(c)}\n" for i, c in enumerate(predictions)))
     points = hidden.csv_points(tmp_path / "p.csv", target=0.88, max_points=4)
-    assert points == pytest.approx(4 * (0.8 - hidden.BASELINE_ACCURACY) / (0.88 - hidden.BASELINE_ACCURACY), abs=0.01)
+    fraction = (0.8 - hidden.BASELINE_ACCURACY) / (0.88 - hidden.BASELINE_ACCURACY)
+    assert points == pytest.approx(4 * fraction, abs=0.01)
     public, private = hidden.test_accuracy(tmp_path / "p.csv")
     assert (public + private) / 2 == pytest.approx(0.8)

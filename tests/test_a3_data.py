@@ -59,8 +59,9 @@ def test_cifar10_is_read_plane_by_plane_and_test_labels_held_out(tiny_cifar, tmp
     assert torch.equal(heldout_test_labels("cifar10"), test_y)
     assert not hasattr(data, "test_y")
     first_X, first_y = batches["data_batch_1"]
-    seen = {bytes(x.numpy()): int(y) for x, y in zip(torch.cat([data.train_X, data.val_X]),
-                                                      torch.cat([data.train_y, data.val_y]))}
+    images = torch.cat([data.train_X, data.val_X])
+    labels = torch.cat([data.train_y, data.val_y])
+    seen = {bytes(x.numpy()): int(y) for x, y in zip(images, labels, strict=True)}
     assert seen[bytes(first_X[0].numpy())] == int(first_y[0])
     red = cifar10.read_batch(source / "cifar-10-batches-py" / "data_batch_1")[0][0]
     assert red[0].min() == 255 and red[1:].max() == 0
