@@ -23,8 +23,8 @@ SOBEL = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 CONVENTIONS = ("cross-correlation", "convolution")
 
 #: accuracy on the held-out test labels of the embedded set: 0 points at BASELINE, full at TARGET
-#: (the reference solution's models reach about 0.90 and 0.91, the given baseline about 0.72)
-BASELINE_ACCURACY = 0.72
+#: (measured: the given baseline 0.69 on the test set, the reference solution's models about 0.90)
+BASELINE_ACCURACY = 0.70
 IMPROVED_TARGET = 0.84
 BEST_TARGET = 0.88
 IMPROVED_POINTS = 4
