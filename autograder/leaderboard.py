@@ -17,7 +17,7 @@ def build_leaderboard(assignment_id: str, folders: dict[str, Path]) -> pd.DataFr
     """Score ``folder/<file_name>`` for each student; ``None`` for assignments without a CSV.
 
     Columns: ``rank``, ``student``, ``public_<metric>``, ``private_<metric>``, ``problem``;
-    sorted by the private score, files that could not be scored last.
+    sorted by the private score (equal scores share a rank), files that could not be scored last.
     """
     spec = leaderboard_spec(assignment_id)
     if spec is None:
@@ -34,7 +34,7 @@ def build_leaderboard(assignment_id: str, folders: dict[str, Path]) -> pd.DataFr
         rows.append(row)
     frame = pd.DataFrame(rows, columns=["student", f"public_{spec.metric}",
                                         f"private_{spec.metric}", "problem"])
-    frame = frame.sort_values(f"private_{spec.metric}", ascending=not spec.higher_is_better,
-                              na_position="last", kind="stable").reset_index(drop=True)
-    frame.insert(0, "rank", range(1, len(frame) + 1))
-    return frame
+    private = frame[f"private_{spec.metric}"].astype(float)
+    rank = private.rank(method="min", ascending=not spec.higher_is_better, na_option="bottom")
+    frame.insert(0, "rank", rank.astype(int))
+    return frame.sort_values(["rank", "student"], kind="stable").reset_index(drop=True)
