@@ -79,7 +79,7 @@ def print_results(assignment_id: str, table: pd.DataFrame, workdir: Path) -> Non
         board = workdir / f"{assignment_id}_leaderboard.csv"
         if board.exists():
             print("\nLeaderboard:")
-            print(pd.read_csv(board).fillna("").to_string(index=False))
+            print(pd.read_csv(board).to_string(index=False, na_rep=""))
     print(f"\nGrade table:   {workdir / f'{assignment_id}_grades.csv'}")
     if board.exists():
         print(f"Leaderboard:   {board}")

@@ -80,12 +80,14 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
                                        assignment_id, threads)
     graded = [intake for intake in gradable if outcomes[intake.student].autograded]
     for intake in graded:
+        gradebook_export.score_deleted_cells(course, assignment_id, intake)
         outcomes[intake.student].problems += rescoring.rescore_outside_kernel(
             course, assignment_id, intake.student)
     _run_parallel(lambda intake: _feedback(course, intake, assignment_id, outcomes), graded,
                   workers, "feedback", progress)
 
-    table = gradebook_export.grade_table(course, assignment_id, intakes, outcomes)
+    cell_order = [cell for name in notebook_names for cell in source_cells[name]]
+    table = gradebook_export.grade_table(course, assignment_id, intakes, outcomes, cell_order)
     table.to_csv(course.root / f"{assignment_id}_grades.csv", index=False)
     leaderboard = build_leaderboard(assignment_id, {i.student: course.submitted(
         i.student, assignment_id) for i in gradable})

@@ -9,18 +9,34 @@ from autograder.intake import Intake
 FIXED_COLUMNS = ["student", "status", "reason", "total", "max_total", "manual_pending"]
 
 
-def cell_max_points(course: WorkCourse, assignment_id: str) -> dict[str, float]:
-    """Max points of every graded cell of the assignment, in notebook order."""
+def cell_max_points(course: WorkCourse, assignment_id: str,
+                    order: list[str] | None = None) -> dict[str, float]:
+    """Max points of every graded cell of the assignment (in ``order`` when given)."""
     with Gradebook(course.db_url) as gb:
         assignment = gb.find_assignment(assignment_id)
-        return {cell.name: cell.max_score for notebook in assignment.notebooks
-                for cell in sorted(notebook.grade_cells, key=lambda c: c.id)}
+        points = {cell.name: cell.max_score for notebook in assignment.notebooks
+                  for cell in notebook.grade_cells}
+    order = [name for name in order or [] if name in points]
+    return {name: points[name] for name in order + sorted(set(points) - set(order))}
+
+
+def score_deleted_cells(course: WorkCourse, assignment_id: str, intake: Intake) -> None:
+    """Deleted graded cells score 0 and need no manual grade (nbgrader leaves them ungraded)."""
+    with Gradebook(course.db_url) as gb:
+        for notebook, cells in intake.deleted_cells.items():
+            for grade_id in cells:
+                grade = gb.find_grade(grade_id, notebook, assignment_id, intake.student)
+                grade.auto_score, grade.manual_score, grade.needs_manual_grade = 0.0, None, False
+        gb.db.commit()
 
 
 def grade_table(course: WorkCourse, assignment_id: str, intakes: list[Intake],
-                outcomes: dict) -> pd.DataFrame:
-    """Rows for graded students come from the gradebook; the others get zeros and the reason."""
-    max_points = cell_max_points(course, assignment_id)
+                outcomes: dict, cell_order: list[str]) -> pd.DataFrame:
+    """Rows for graded students come from the gradebook; the others get zeros and the reason.
+
+    Cell columns follow ``cell_order`` (the source notebook's order).
+    """
+    max_points = cell_max_points(course, assignment_id, cell_order)
     rows = []
     with Gradebook(course.db_url) as gb:
         for intake in intakes:

@@ -23,6 +23,7 @@ class Intake:
     folder: Path
     gradable: bool = True
     problems: list[str] = field(default_factory=list)
+    deleted_cells: dict[str, list[str]] = field(default_factory=dict)  # notebook -> grade_ids
 
 
 def graded_cell_ids(notebook_path: Path) -> list[str]:
@@ -63,6 +64,7 @@ def inspect_submission(folder: Path, assignment_id: str, notebook_names: list[st
         present = set(graded_cell_ids(path))
         deleted = [cell for cell in source_cells[name] if cell not in present]
         if deleted:
+            intake.deleted_cells[name] = deleted
             intake.problems.append(f"graded cells deleted from {path.name}, scored 0: "
                                    + ", ".join(deleted)
                                    + " (copy them back from the starter notebook)")

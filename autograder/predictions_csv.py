@@ -29,8 +29,8 @@ def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
     """
     path = Path(path)
     if not path.exists():
-        raise InvalidPredictions(f"{path.name} was not handed in: run the notebook's last cell "
-                                 "so that it writes the file, and submit it next to the notebook")
+        raise InvalidPredictions(f"{path.name} was not handed in: run the notebook so that it "
+                                 "writes the file, and hand it in next to the notebook")
     try:
         frame = pd.read_csv(path, dtype={ID_COLUMN: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:

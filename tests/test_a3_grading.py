@@ -13,7 +13,7 @@ MANUAL_CELLS = {"ablation_answer", "filters_answer"}
 def graded(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("a3_demo")
     table = run_demo(workdir, workers=2).set_index("student")
-    max_points = cell_max_points(WorkCourse(workdir), "a3_cifar")
+    max_points = cell_max_points(WorkCourse(workdir), "a3_cifar", list(table.columns))
     auto_cells = [cell for cell in max_points if cell not in MANUAL_CELLS]
     return table, workdir, max_points, auto_cells
 
@@ -24,6 +24,8 @@ def test_solution_gets_full_autograded_marks(graded):
     assert row["status"] == "graded", row["reason"]
     assert {cell: row[cell] for cell in auto_cells} == {cell: max_points[cell] for cell in auto_cells}
     assert row["manual_pending"] == len(MANUAL_CELLS)
+    assert list(max_points)[:3] == ["test_conv_by_hand", "test_invariance", "test_output_size"], \
+        "the grade table lists cells in notebook order"
 
 
 def test_unchanged_starter_gets_zero_without_stopping_the_run(graded):
@@ -52,6 +54,7 @@ def test_deleted_test_cell_scores_zero_and_is_named(graded):
     table, _, max_points, auto_cells = graded
     row = table.loc["deleter"]
     assert row["test_invariance"] == 0 and "test_invariance" in row["reason"]
+    assert row["manual_pending"] == len(MANUAL_CELLS), "a deleted cell scores 0, no TA needed"
     others = [cell for cell in auto_cells if cell != "test_invariance"]
     assert all(row[cell] == max_points[cell] for cell in others)
 

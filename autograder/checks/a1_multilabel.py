@@ -27,6 +27,7 @@ from torch.nn import functional as F
 from autograder.checks.core import CheckFailed, expect, hidden_check, partial_points
 from autograder.checks.registry import LeaderboardSpec
 from autograder.predictions_csv import InvalidPredictions, read_predictions
+from vislab.data import multilabel_scenes
 from vislab.data.multilabel import dataset_name, heldout_labels
 
 CSV_FILE = "predictions.csv"
@@ -373,6 +374,13 @@ def predictions_csv(path: str | Path = CSV_FILE) -> float:
     print(f"mAP on the private test labels: {private:.3f} -> {points:g} of {CSV_POINTS} points "
           f"(0 at {baseline}, full at {target})")
     return points
+
+
+def prepare_grading() -> None:
+    """Build the embedded scenes and their held-out labels once, before graders run in parallel."""
+    if dataset_name() == "scenes":
+        multilabel_scenes.load()
+    heldout_labels()
 
 
 def _outside_kernel_points(folder: Path) -> float:
