@@ -55,7 +55,7 @@ def training_step(name: str, model: nn.Module, bands: int, batch_size: int = 32)
 def csv_scoring() -> None:
     count, classes = 1000, multilabel_scenes.CLASSES
     labels = (torch.rand(count, len(classes)) < 0.2).float()
-    write_heldout_labels(multilabel_scenes.NAME, list(range(count)), labels, classes)
+    write_heldout_labels(multilabel_scenes.CACHE_NAME, list(range(count)), labels, classes)
     path = os.path.join(os.environ["VISLAB_CACHE"], "predictions.csv")
     write_predictions(path, list(range(count)),
                       {c: torch.rand(count).tolist() for c in classes})

@@ -35,7 +35,7 @@ DATASET_ENV = "VISLAB_A1_DATASET"
 DEFAULT = "scenes"
 CHOICES = ("scenes", "voc2012", "voc2007", "planet")
 #: the folder under ``vislab.paths.heldout_dir`` that holds each choice's test labels
-HELDOUT_NAMES = {"scenes": multilabel_scenes.NAME, "voc2012": "voc2012", "voc2007": "voc2007",
+HELDOUT_NAMES = {"scenes": multilabel_scenes.CACHE_NAME, "voc2012": "voc2012", "voc2007": "voc2007",
                  "planet": "planet"}
 PLANET_STATS_SAMPLE = 200
 
@@ -234,6 +234,6 @@ def heldout_labels(name: str | None = None) -> tuple[list[str], torch.Tensor, tu
     VOC and Planet write theirs the first time :func:`load_multilabel` reads them.
     """
     name = dataset_name(name)
-    if name == "scenes" and not has_heldout_labels(multilabel_scenes.NAME):
+    if name == "scenes" and not has_heldout_labels(multilabel_scenes.CACHE_NAME):
         multilabel_scenes.load()
     return read_heldout_labels(HELDOUT_NAMES[name])

@@ -3,22 +3,25 @@
 No download: every scene is composed, with a fixed seed, from the photographs and textures that
 installed packages ship (:mod:`vislab.data.photo_sources`) and scikit-learn's handwritten digits.
 
-How a scene is made:
+How a scene is made (like a photo of VOC: one main subject, a few other things):
 
 1. a hidden *scene type* (street, countryside, kitchen, space, lab) is drawn; it decides which
    surfaces and objects are likely, so labels co-occur as in real photos (cups with coins in
    kitchens, horses on grass, rockets in space);
-2. the background is one or two *surfaces* (textures, each a label when it covers at least
-   15% of the image, or an unlabelled plain wall);
-3. *objects* (random crops of a photo's object region, 18-32 px, flipped and jittered) are
-   pasted with a soft mask; unlabelled clutter (clock, colour wheel, cell...) is pasted too;
-4. the fourth band is near-infrared: vegetation (grass, flower) is bright in it, other things
-   follow their brightness. Three labels are visible **only** in the NIR band: ``heat_source``
-   (warm blobs), ``ir_tag`` (a digit printed in infrared ink) and ``irrigation`` (moist
-   stripes). A model that sees RGB only can guess them from the scene, never see them.
+2. the *main subject* fills the frame: a view of one object's photo (the cat, the cup, the
+   astronaut...) magnified 0.3-1.5x, the scales at which the kit's resnet18 was pretrained
+   (:mod:`vislab.pretrained`); the horse is a silhouette over a plain wall;
+3. often a *surface* (brick, grass, gravel, starfield, tissue, tablecloth) shows as a band of
+   14-28 rows at the bottom or top, like ground or a wall;
+4. at most one more *object*, a round patch 22-36 px wide, and 0-1 unlabelled clutter patches
+   (clock, colour wheel, cells...) are pasted at random places;
+5. the fourth band is near-infrared, blurrier than RGB: vegetation (grass, flower) is bright in
+   it, other things follow their brightness. Three labels are visible **only** in the NIR band:
+   ``heat_source`` (warm blobs), ``ir_tag`` (a digit printed in infrared ink) and ``irrigation``
+   (moist stripes). A model that sees RGB only can guess them from the scene, never see them.
 
-Splits: 3000 training, 1000 validation and 1000 test scenes. The test labels are written to
-``heldout_dir("multilabel-scenes")`` for the autograder and are not in the student's cache.
+Splits: 2000 training, 1000 validation and 1000 test scenes. The test labels are written to
+``heldout_dir(CACHE_NAME)`` for the autograder and are not in the student's cache.
 """
 
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from functools import cache
 import numpy as np
 import torch
 from PIL import Image
+from scipy.ndimage import gaussian_filter
 from sklearn.datasets import load_digits
 
 from vislab.data import tensor_cache
@@ -35,11 +39,23 @@ from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
 
 NAME = "multilabel-scenes"
+#: bumped whenever the scenes change, so that a cache built by older code is never read
+VERSION = 8
+CACHE_NAME = f"{NAME}-v{VERSION}"
 SIZE = 64
 BANDS = ("red", "green", "blue", "nir")
-SPLIT_SIZES = {"train": 3000, "val": 1000, "test": 1000}
+SPLIT_SIZES = {"train": 2000, "val": 1000, "test": 1000}
 SEED = 2024
-MIN_SURFACE_FRACTION = 0.15
+#: objects are 22-36 px views of their photo's object region, magnified 0.3-1.5x (the scales at
+#: which the kit's resnet18 was pretrained); surfaces are 64 px views magnified 0.3-1x
+OBJECT_SIDE = (22, 37)
+MAX_SMALL_OBJECTS = 1
+HORSE_SIDE = (44, 65)
+NIR_BLUR = 2.0  # sigma in pixels of the NIR band's blur, before the NIR-only labels are drawn
+SURFACE_BAND = (14, 29)
+SURFACE_BAND_P = 0.75
+OBJECT_ZOOM = (0.3, 1.5)
+SURFACE_ZOOM = (0.3, 1.0)
 
 SURFACES = ("brick", "grass", "gravel", "starfield", "tissue", "tablecloth")
 OBJECTS = ("person", "cat", "cup", "rocket", "coins", "moon", "photographer", "pagoda", "flower",
@@ -124,16 +140,22 @@ def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized[0] if image.ndim == 2 else np.stack(resized, axis=2)
 
 
-def _random_crop(rng: np.random.Generator, source: Source, min_side: float) -> np.ndarray:
-    """A random crop of ``source``'s region covering at least ``min_side`` of each side."""
+def _random_crop(rng: np.random.Generator, source: Source, side: int) -> np.ndarray:
+    """A random square crop of about ``side`` pixels inside ``source``'s region (flipped or not)."""
     photo = _sources()[source.photo]
     y0, y1, x0, x1 = source.region or (0, photo.shape[0], 0, photo.shape[1])
-    height = int((y1 - y0) * rng.uniform(min_side, 1.0))
-    width = int((x1 - x0) * rng.uniform(min_side, 1.0))
+    height, width = min(side, y1 - y0), min(side, x1 - x0)
     top = y0 + rng.integers(0, y1 - y0 - height + 1)
     left = x0 + rng.integers(0, x1 - x0 - width + 1)
     crop = photo[top:top + height, left:left + width]
-    return crop[:, ::-1] if rng.random() < 0.5 else crop
+    return np.ascontiguousarray(crop[:, ::-1] if rng.random() < 0.5 else crop)
+
+
+def _zoomed(rng: np.random.Generator, source: Source, side: int, zoom: tuple[float, float],
+            ) -> np.ndarray:
+    """A ``side`` x ``side`` view of ``source`` magnified by a factor drawn from ``zoom``."""
+    crop = _random_crop(rng, source, int(side / rng.uniform(*zoom)))
+    return _resize(crop, side, side)
 
 
 def _colour(rng: np.random.Generator, rgb: np.ndarray, source: Source) -> np.ndarray:
@@ -153,8 +175,7 @@ def _surface(rng: np.random.Generator, name: str | None) -> np.ndarray:
         rgb = np.clip(wall + ramp + rng.normal(0, 0.02, (SIZE, SIZE, 3)), 0, 1).astype(np.float32)
         return _colour(rng, rgb, Source("wall"))
     source = SURFACE_SOURCES[name]
-    crop = _random_crop(rng, source, min_side=0.12)
-    return _colour(rng, _resize(np.ascontiguousarray(crop), SIZE, SIZE), source)
+    return _colour(rng, _zoomed(rng, source, SIZE, SURFACE_ZOOM), source)
 
 
 def _soft_ellipse(height: int, width: int) -> np.ndarray:
@@ -163,21 +184,18 @@ def _soft_ellipse(height: int, width: int) -> np.ndarray:
     return np.clip((1.0 - (x ** 2 + y ** 2)) * 4, 0, 1)
 
 
-def _object(rng: np.random.Generator, source: Source) -> tuple[np.ndarray, np.ndarray]:
-    """An object patch (h, w, 4) and its alpha mask (h, w), 18-32 px on its longer side."""
-    side = int(rng.integers(18, 33))
+def _object(rng: np.random.Generator, source: Source, side: int | None = None,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """An object patch (side, side, 4) and its alpha mask (side, side); side 22-36 px by default."""
+    side = side or int(rng.integers(*OBJECT_SIDE))
     if source.photo == "horse":  # a silhouette: the mask is the horse itself
-        crop = _random_crop(rng, source, min_side=0.9)
-        mask = _resize(np.ascontiguousarray(1.0 - crop[:, :, 0]), side, side)
+        mask = _resize(1.0 - _sources()["horse"][:, :, 0], side, side)
         fur = np.ones((side, side, 3), np.float32) * rng.uniform(0.6, 1.0)
-        return _colour(rng, fur + rng.normal(0, 0.05, fur.shape).astype(np.float32), source), mask
-    crop = _random_crop(rng, source, min_side=0.55)
-    aspect = crop.shape[1] / crop.shape[0]
-    height, width = (side, max(8, int(side * aspect))) if aspect < 1 else \
-        (max(8, int(side / aspect)), side)
-    patch = _resize(np.ascontiguousarray(crop), height, width)
-    mask = np.ones((height, width), np.float32) if source.photo in ("page", "text") \
-        else _soft_ellipse(height, width)
+        fur = fur + rng.normal(0, 0.05, fur.shape).astype(np.float32)
+        return _colour(rng, fur, source), mask[:, ::-1] if rng.random() < 0.5 else mask
+    patch = _zoomed(rng, source, side, OBJECT_ZOOM)
+    mask = np.ones((side, side), np.float32) if source.photo in ("page", "text") \
+        else _soft_ellipse(side, side)
     return _colour(rng, patch, source), mask
 
 
@@ -195,21 +213,21 @@ def _add_nir_only(rng: np.random.Generator, canvas: np.ndarray, label: str) -> N
     y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     if label == "heat_source":
         for _ in range(rng.integers(1, 3)):
-            cy, cx, sigma = rng.uniform(8, 56), rng.uniform(8, 56), rng.uniform(2.5, 5)
+            cy, cx, sigma = rng.uniform(8, 56), rng.uniform(8, 56), rng.uniform(3, 6)
             blob = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * sigma ** 2))
-            nir += rng.uniform(0.45, 0.8) * blob
+            nir += rng.uniform(0.7, 1.0) * blob
     elif label == "ir_tag":
-        side = int(rng.integers(14, 22))
+        side = int(rng.integers(18, 29))
         glyph = _resize(_digits()[rng.integers(len(_digits()))], side, side)
         top, left = rng.integers(0, SIZE - side + 1, 2)
-        nir[top:top + side, left:left + side] += rng.uniform(0.45, 0.7) * glyph
+        nir[top:top + side, left:left + side] += rng.uniform(0.7, 0.9) * glyph
     elif label == "irrigation":
         angle, period = rng.uniform(0, np.pi), rng.uniform(5, 9)
         stripes = 0.5 + 0.5 * np.sin(2 * np.pi * (x * np.cos(angle) + y * np.sin(angle)) / period)
         top, left = rng.integers(0, 28, 2)
         height, width = rng.integers(24, 40, 2)
         region = (slice(top, top + height), slice(left, left + width))
-        nir[region] += 0.35 * stripes[region]
+        nir[region] += 0.45 * stripes[region]
     np.clip(nir, 0, 1, out=nir)
 
 
@@ -222,27 +240,32 @@ def make_scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One scene: uint8 (4, 64, 64) and its labels, uint8 (20,) in the order of ``CLASSES``."""
     scene = _choose(rng, {name: spec[0] for name, spec in SCENES.items()})
     _, surface_weights, label_probs = SCENES[scene]
-    labels = np.zeros(len(CLASSES), np.uint8)
-    canvas = _surface(rng, first := _choose(rng, surface_weights))
-    covered = {first: 1.0}
-    if rng.random() < 0.35:  # a second surface below a random horizon
-        second = _choose(rng, surface_weights)
-        horizon = int(rng.integers(16, 49))
-        canvas[horizon:] = _surface(rng, second)[horizon:]
-        covered[first] = horizon / SIZE
-        covered[second] = covered.get(second, 0) + 1 - horizon / SIZE
-    for name, fraction in covered.items():
-        if name is not None and fraction >= MIN_SURFACE_FRACTION:
-            labels[CLASSES.index(name)] = 1
     present = [name for name, p in label_probs.items() if rng.random() < p]
     if "rocket" in present and "heat_source" not in present and rng.random() < 0.7:
         present.append("heat_source")  # engines are warm
     if not any(name in OBJECTS for name in present):
         present.append(_choose(rng, {n: p for n, p in label_probs.items() if n in OBJECTS}))
-    objects = [OBJECT_SOURCES[n] for n in present if n in OBJECTS]
-    objects += [CLUTTER_SOURCES[i] for i in rng.choice(len(CLUTTER_SOURCES), rng.integers(0, 3))]
-    for index in rng.permutation(len(objects)):
-        _paste(canvas, *_object(rng, objects[index]), rng)
+    objects = [present[i] for i in rng.permutation(len(present)) if present[i] in OBJECTS]
+    present = [name for name in present if name not in objects[1 + MAX_SMALL_OBJECTS:]]
+    labels = np.zeros(len(CLASSES), np.uint8)
+    main = OBJECT_SOURCES[objects[0]]
+    if main.photo == "horse":  # a silhouette: on a plain wall
+        canvas = _surface(rng, None)
+        _paste(canvas, *_object(rng, main, int(rng.integers(*HORSE_SIDE))), rng)
+    else:
+        canvas = _colour(rng, _zoomed(rng, main, SIZE, OBJECT_ZOOM), main)
+    surface = _choose(rng, surface_weights)
+    if surface is not None and rng.random() < SURFACE_BAND_P:  # the ground or a wall, seen at an edge
+        band = int(rng.integers(*SURFACE_BAND))
+        rows = slice(SIZE - band, SIZE) if rng.random() < 0.6 else slice(0, band)
+        canvas[rows] = _surface(rng, surface)[rows]
+        labels[CLASSES.index(surface)] = 1
+    small = [OBJECT_SOURCES[name] for name in objects[1:1 + MAX_SMALL_OBJECTS]]
+    small += [CLUTTER_SOURCES[i] for i in rng.choice(len(CLUTTER_SOURCES), rng.integers(0, 2))]
+    for index in rng.permutation(len(small)):
+        _paste(canvas, *_object(rng, small[index]), rng)
+    # the NIR sensor is blurrier than the RGB one (as on real satellites): smooth band 3 first
+    canvas[:, :, 3] = gaussian_filter(canvas[:, :, 3], NIR_BLUR)
     for name in present:
         labels[CLASSES.index(name)] = 1
         if name in NIR_ONLY:
@@ -265,7 +288,7 @@ def build() -> dict[str, torch.Tensor]:
         labels = torch.from_numpy(np.stack([label for _, label in scenes]))
         if split == "test":
             tensors["test_ids"] = torch.arange(count, dtype=torch.int64)
-            write_heldout_labels(NAME, tensors["test_ids"].tolist(), labels, CLASSES)
+            write_heldout_labels(CACHE_NAME, tensors["test_ids"].tolist(), labels, CLASSES)
         else:
             tensors[f"{split}_y"] = labels
     return tensors
@@ -273,14 +296,14 @@ def build() -> dict[str, torch.Tensor]:
 
 def load() -> dict[str, torch.Tensor]:
     """The cached tensors (built on first use, a few seconds)."""
-    tensors = tensor_cache.load_tensors(NAME, build)
-    if not has_heldout_labels(NAME):
+    tensors = tensor_cache.load_tensors(CACHE_NAME, build)
+    if not has_heldout_labels(CACHE_NAME):
         build()  # the held-out labels were deleted: rebuild them (same seed, same scenes)
     return tensors
 
 
 def _verify() -> str:
-    tensors = tensor_cache.load_tensors(NAME)
+    tensors = tensor_cache.load_tensors(CACHE_NAME)
     counts = ", ".join(f"{split} {len(tensors[f'{split}_X'])}" for split in SPLIT_SIZES)
     return f"{NAME}: {counts} scenes of 4x64x64, {len(CLASSES)} labels (hash verified)"
 
@@ -290,8 +313,8 @@ DATASETS = [
         name=NAME, kind="embedded",
         description="a1 default: 64x64 scenes in RGB + NIR with 20 co-occurring labels "
                     "(3 visible only in NIR), composed from shipped photos and textures",
-        prepare=lambda source: tensor_cache.save_tensors(NAME, build()),
+        prepare=lambda source: tensor_cache.save_tensors(CACHE_NAME, build()),
         verify=_verify,
-        is_ready=lambda: tensor_cache.is_cached(NAME),
+        is_ready=lambda: tensor_cache.is_cached(CACHE_NAME),
     ),
 ]
