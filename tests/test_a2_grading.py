@@ -8,7 +8,6 @@ loses exactly the points of those four cells, each with a message that names the
 """
 
 import re
-import shutil
 from html import unescape
 
 import nbformat
@@ -16,13 +15,12 @@ import pytest
 from test_a2_checks import KNOWN_WRONG
 
 from autograder.grade import grade_class
-from autograder.samples import copy_submission, with_cell_replaced
+from autograder.samples import autograded_points, sample_class
 from vislab.data.heldout_photos import load_heldout_photos
 from vislab.paths import REPO_ROOT
 
 ID = "a2_bn_folding"
 SAMPLE = REPO_ROOT / "autograder" / "samples" / ID
-STARTER = REPO_ROOT / "starter" / ID / f"{ID}.ipynb"
 NOTEBOOK = f"{ID}.ipynb"
 #: the known-wrong answers of the wrong submission, the test cell each must zero, and what its
 #: feedback says (the visible assert of that cell fails first, with a message naming the cause)
@@ -34,25 +32,11 @@ WRONG_CELLS = {"forgets_eps_in_case_b": ("test_adjust_running_stats", "leaves ep
                                               "return a converted copy, not the original")}
 
 
-def autograded_points() -> dict[str, float]:
-    """grade_id -> points of every autograded test cell of the source notebook."""
-    nb = nbformat.read(REPO_ROOT / "assignments" / ID / NOTEBOOK, as_version=4)
-    return {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
-            for cell in nb.cells if cell.cell_type == "code"
-            and cell.metadata.get("nbgrader", {}).get("grade")}
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     load_heldout_photos()  # build the crops once, before parallel kernels need them
-    submissions = tmp_path_factory.mktemp("a2_class")
-    copy_submission(SAMPLE, submissions / "solution")
-    (submissions / "starter").mkdir()
-    shutil.copy(STARTER, submissions / "starter" / NOTEBOOK)
-    wrong = copy_submission(SAMPLE, submissions / "wrong")
-    for name in WRONG_CELLS:
-        cell, source, _, _ = KNOWN_WRONG[name]
-        with_cell_replaced(wrong / NOTEBOOK, cell, source.strip(), wrong / NOTEBOOK)
+    wrong = {KNOWN_WRONG[name][0]: KNOWN_WRONG[name][1].strip() for name in WRONG_CELLS}
+    submissions = sample_class(ID, tmp_path_factory.mktemp("a2_class"), {"wrong": wrong})
     workdir = tmp_path_factory.mktemp("a2_work")
     table = grade_class(ID, submissions, workdir, workers=2, progress=False)
     return table.set_index("student"), workdir
@@ -62,7 +46,7 @@ def test_sample_submission_gets_every_autograded_point(graded):
     table, _ = graded
     row = table.loc["solution"]
     assert row["status"] == "graded", row["reason"]
-    for grade_id, points in autograded_points().items():
+    for grade_id, points in autograded_points(ID).items():
         assert row[grade_id] == points, grade_id
 
 
@@ -70,13 +54,13 @@ def test_unchanged_starter_scores_zero_without_stopping(graded):
     table, _ = graded
     row = table.loc["starter"]
     assert row["status"] == "graded"
-    assert all(row[grade_id] == 0 for grade_id in autograded_points())
+    assert all(row[grade_id] == 0 for grade_id in autograded_points(ID))
 
 
 def test_each_known_wrong_answer_loses_exactly_its_points(graded):
     table, _ = graded
     lost = {grade_id for grade_id, _ in WRONG_CELLS.values()}
-    for grade_id, points in autograded_points().items():
+    for grade_id, points in autograded_points(ID).items():
         expected = 0 if grade_id in lost else points
         assert table.loc["wrong", grade_id] == expected, grade_id
 

@@ -8,20 +8,14 @@ swaps x and y (which also breaks the decoding built on it). It loses exactly tho
 each with a message naming the cause.
 """
 
-import shutil
 
-import nbformat
 import pytest
 
 from autograder.grade import grade_class
-from autograder.samples import copy_submission, with_cell_replaced
+from autograder.samples import autograded_points, sample_class
 from vislab.data.digit_boxes import load_detection
-from vislab.paths import REPO_ROOT
 
 ID = "a4_detection"
-SAMPLE = REPO_ROOT / "autograder" / "samples" / ID
-STARTER = REPO_ROOT / "starter" / ID / f"{ID}.ipynb"
-NOTEBOOK = f"{ID}.ipynb"
 
 BOX_LOSS_ON_EMPTY_IMAGES = '''
 def localization_loss(y_hat, y, box_weight=1.0):
@@ -58,24 +52,11 @@ WRONG_CELLS = {
 }
 
 
-def autograded_points() -> dict[str, float]:
-    """grade_id -> points of every autograded test cell of the source notebook."""
-    nb = nbformat.read(REPO_ROOT / "assignments" / ID / NOTEBOOK, as_version=4)
-    return {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
-            for cell in nb.cells if cell.cell_type == "code"
-            and cell.metadata.get("nbgrader", {}).get("grade")}
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     load_detection()  # build the embedded data and held-out boxes once, before the kernels run
-    submissions = tmp_path_factory.mktemp("a4_class")
-    copy_submission(SAMPLE, submissions / "solution")
-    (submissions / "starter").mkdir()
-    shutil.copy(STARTER, submissions / "starter" / NOTEBOOK)
-    wrong = copy_submission(SAMPLE, submissions / "wrong")
-    for cell, (source, _) in WRONG_CELLS.items():
-        with_cell_replaced(wrong / NOTEBOOK, cell, source.strip(), wrong / NOTEBOOK)
+    wrong = {cell: source.strip() for cell, (source, _) in WRONG_CELLS.items()}
+    submissions = sample_class(ID, tmp_path_factory.mktemp("a4_class"), {"wrong": wrong})
     workdir = tmp_path_factory.mktemp("a4_work")
     table = grade_class(ID, submissions, workdir, workers=2, progress=False)
     return table.set_index("student"), workdir
@@ -85,7 +66,7 @@ def test_sample_submission_gets_every_autograded_point(graded):
     table, _ = graded
     row = table.loc["solution"]
     assert row["status"] == "graded", row["reason"]
-    for grade_id, points in autograded_points().items():
+    for grade_id, points in autograded_points(ID).items():
         assert row[grade_id] == points, grade_id
 
 
@@ -93,13 +74,13 @@ def test_unchanged_starter_scores_zero_without_stopping(graded):
     table, _ = graded
     row = table.loc["starter"]
     assert row["status"] == "graded"
-    assert all(row[grade_id] == 0 for grade_id in autograded_points())
+    assert all(row[grade_id] == 0 for grade_id in autograded_points(ID))
 
 
 def test_each_known_wrong_answer_loses_exactly_its_points(graded):
     table, _ = graded
     lost = {grade_id for _, cells in WRONG_CELLS.values() for grade_id in cells}
-    for grade_id, points in autograded_points().items():
+    for grade_id, points in autograded_points(ID).items():
         expected = 0 if grade_id in lost else points
         assert table.loc["wrong", grade_id] == expected, grade_id
 
