@@ -1,6 +1,6 @@
 """``python -m autograder demo``: grade a simulated class of a3_cifar on the embedded data.
 
-The class: ``solution`` (the reference submission in ``autograder/samples/a3_cifar/solution``:
+The class: ``solution`` (the reference submission in ``autograder/samples/a3_cifar``:
 the executed solution notebook, its three CSVs and its ``runs/``), ``starter`` (the unchanged
 starter notebook), ``partial`` (the solution with a wrong convolution by hand and an
 ``output_size`` that forgets the padding: it loses exactly those 5 points), ``broken`` (a
@@ -13,12 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from autograder.grade import grade_class
-from autograder.samples import copy_submission, with_cell_deleted, with_cell_replaced
+from autograder.samples import copy_submission, sample_class, with_cell_deleted
 from vislab.paths import REPO_ROOT
 
 ASSIGNMENT = "a3_cifar"
-SAMPLE = REPO_ROOT / "autograder" / "samples" / ASSIGNMENT / "solution"
-STARTER = REPO_ROOT / "starter" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SAMPLE = REPO_ROOT / "autograder" / "samples" / ASSIGNMENT
 
 #: the partly correct student's two wrong cells (grade_id -> source)
 PARTIAL_ANSWERS = {
@@ -38,12 +37,7 @@ def make_class(submissions: Path) -> Path:
     if submissions.exists():
         shutil.rmtree(submissions)
     notebook = f"{ASSIGNMENT}.ipynb"
-    copy_submission(SAMPLE, submissions / "solution")
-    (submissions / "starter").mkdir(parents=True)
-    shutil.copy(STARTER, submissions / "starter" / notebook)
-    partial = copy_submission(SAMPLE, submissions / "partial")
-    for grade_id, source in PARTIAL_ANSWERS.items():
-        with_cell_replaced(partial / notebook, grade_id, source, partial / notebook)
+    sample_class(ASSIGNMENT, submissions, {"partial": PARTIAL_ANSWERS})
     (submissions / "broken").mkdir()
     (submissions / "broken" / notebook).write_text((SAMPLE / notebook).read_text()[:5000])
     deleter = copy_submission(SAMPLE, submissions / "deleter")
