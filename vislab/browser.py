@@ -5,14 +5,15 @@ and the ``k`` it scores lowest, each titled with its score and whether the class
 it (``+``/``-``), with the image's true labels below. :func:`class_browser` wraps it in
 ipywidgets: a class menu, a band menu (RGB or NIR when there is one) and a threshold slider
 that reports the tail accuracy at that threshold (computed by the function the student wrote).
+The figure is sent to the widget as a PNG image (no Output widget: nothing to capture).
 """
 
+import io
 from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import display
 
 
 def top_and_bottom(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +90,7 @@ def class_browser(image_at: ImageAt, scores: torch.Tensor, labels: torch.Tensor,
     pick_band = widgets.ToggleButtons(options=bands, description="band")
     threshold = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="t",
                                     continuous_update=False)
-    report, pictures = widgets.HTML(), widgets.Output()
+    report, picture = widgets.HTML(), widgets.Image(format="png")
 
     def update(_=None):
         c, t = pick_class.value, threshold.value
@@ -97,13 +98,13 @@ def class_browser(image_at: ImageAt, scores: torch.Tensor, labels: torch.Tensor,
         value = float(tail_accuracy(scores, labels, t)[c])
         report.value = (f"<b>{classes[c]}</b>: {above} validation images score above t = "
                         f"{t:.2f}; Tailacc(t) = {value:.3f} (NaN: none above t)")
-        with pictures:
-            pictures.clear_output(wait=True)
-            figure = top_bottom_figure(image_at, scores, labels, classes, c, k, pick_band.value)
-            display(figure)
-            plt.close(figure)
+        figure = top_bottom_figure(image_at, scores, labels, classes, c, k, pick_band.value)
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=80)
+        plt.close(figure)
+        picture.value = png.getvalue()
 
     for control in (pick_class, pick_band, threshold):
         control.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox([pick_class, pick_band]), threshold, report, pictures])
+    return widgets.VBox([widgets.HBox([pick_class, pick_band]), threshold, report, picture])

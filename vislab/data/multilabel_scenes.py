@@ -9,11 +9,11 @@ How a scene is made (like a photo of VOC: one main subject, a few other things):
    surfaces and objects are likely, so labels co-occur as in real photos (cups with coins in
    kitchens, horses on grass, rockets in space);
 2. the *main subject* fills the frame: a view of one object's photo (the cat, the cup, the
-   astronaut...) magnified 0.3-1.5x, the scales at which the kit's resnet18 was pretrained
+   astronaut...) magnified 0.35-1.2x, the scales at which the kit's resnet18 was pretrained
    (:mod:`vislab.pretrained`); the horse is a silhouette over a plain wall;
 3. often a *surface* (brick, grass, gravel, starfield, tissue, tablecloth) shows as a band of
-   14-28 rows at the bottom or top, like ground or a wall;
-4. at most one more *object*, a round patch 22-36 px wide, and 0-1 unlabelled clutter patches
+   10-20 rows at the bottom or top, like ground or a wall;
+4. at most one more *object*, a round patch 20-30 px wide, and 0-1 unlabelled clutter patches
    (clock, colour wheel, cells...) are pasted at random places;
 5. the fourth band is near-infrared, blurrier than RGB: vegetation (grass, flower) is bright in
    it, other things follow their brightness. Three labels are visible **only** in the NIR band:
@@ -40,21 +40,21 @@ from vislab.data.registry import DatasetSpec
 
 NAME = "multilabel-scenes"
 #: bumped whenever the scenes change, so that a cache built by older code is never read
-VERSION = 8
+VERSION = 9
 CACHE_NAME = f"{NAME}-v{VERSION}"
 SIZE = 64
 BANDS = ("red", "green", "blue", "nir")
 SPLIT_SIZES = {"train": 2000, "val": 1000, "test": 1000}
 SEED = 2024
-#: objects are 22-36 px views of their photo's object region, magnified 0.3-1.5x (the scales at
+#: objects are 20-30 px views of their photo's object region, magnified 0.35-1.2x (the scales at
 #: which the kit's resnet18 was pretrained); surfaces are 64 px views magnified 0.3-1x
-OBJECT_SIDE = (22, 37)
+OBJECT_SIDE = (20, 31)
 MAX_SMALL_OBJECTS = 1
 HORSE_SIDE = (44, 65)
 NIR_BLUR = 2.0  # sigma in pixels of the NIR band's blur, before the NIR-only labels are drawn
-SURFACE_BAND = (14, 29)
+SURFACE_BAND = (10, 21)
 SURFACE_BAND_P = 0.75
-OBJECT_ZOOM = (0.3, 1.5)
+OBJECT_ZOOM = (0.35, 1.2)
 SURFACE_ZOOM = (0.3, 1.0)
 
 SURFACES = ("brick", "grass", "gravel", "starfield", "tissue", "tablecloth")
@@ -186,7 +186,7 @@ def _soft_ellipse(height: int, width: int) -> np.ndarray:
 
 def _object(rng: np.random.Generator, source: Source, side: int | None = None,
             ) -> tuple[np.ndarray, np.ndarray]:
-    """An object patch (side, side, 4) and its alpha mask (side, side); side 22-36 px by default."""
+    """An object patch (side, side, 4) and its alpha mask (side, side); side 20-30 px by default."""
     side = side or int(rng.integers(*OBJECT_SIDE))
     if source.photo == "horse":  # a silhouette: the mask is the horse itself
         mask = _resize(1.0 - _sources()["horse"][:, :, 0], side, side)
