@@ -16,8 +16,8 @@ from torch import nn
 os.environ.setdefault("VISLAB_CACHE", tempfile.mkdtemp(prefix="a1-bench-"))
 
 from autograder.checks import a1_multilabel as hidden  # noqa: E402
-from vislab.data import multilabel_scenes  # noqa: E402
-from vislab.data.multilabel_heldout import write_heldout_labels  # noqa: E402
+from vislab.a1_multilabel import scenes as multilabel_scenes  # noqa: E402
+from vislab.a1_multilabel.heldout import write_heldout_labels  # noqa: E402
 from vislab.kaggle import write_predictions  # noqa: E402
 
 

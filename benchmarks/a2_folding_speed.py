@@ -1,7 +1,7 @@
 """CPU inference time of resnet18: original, weight-normalised (case B) and BatchNorm-folded.
 
 Run by hand: ``python benchmarks/a2_folding_speed.py [--threads N] [--seconds S]``. Prints the
-table of :func:`vislab.bn_timing.time_inference` (median ms per batch over interleaved rounds)
+table of :func:`vislab.a2_bn_folding.timing.time_inference` (median ms per batch over interleaved rounds)
 for the notebook's 64x64 crops and ImageNet's 224x224, and the largest output difference of
 each variant against the original. Weights are random (timing does not depend on them), with
 calibrated BatchNorm statistics so the output differences are those of a realistic network.
@@ -13,8 +13,8 @@ import torch
 import torchvision
 
 from autograder.checks.a2_bn_folding import adjust_running_stats, convert_model, fold_model
-from vislab.bn_pairs import calibrate_batchnorms
-from vislab.bn_timing import time_inference
+from vislab.a2_bn_folding.pairs import calibrate_batchnorms
+from vislab.a2_bn_folding.timing import time_inference
 
 INPUTS = {"64x64, batch 64": (64, 64), "64x64, batch 1": (1, 64), "224x224, batch 8": (8, 224),
           "224x224, batch 1": (1, 224)}

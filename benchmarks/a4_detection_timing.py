@@ -73,8 +73,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         os.environ["VISLAB_CACHE"] = cache
         from autograder.checks import a4_detection as hidden
-        from vislab.data.digit_boxes import heldout_detection_objects, load_detection
-        from vislab.detection_csv import format_prediction_string
+        from vislab.a4_detection.data import heldout_detection_objects, load_detection
+        from vislab.a4_detection.detections_csv import format_prediction_string
         from vislab.kaggle import write_predictions
 
         start = time.perf_counter()

@@ -9,7 +9,7 @@ from test_a1_checks import AP_IGNORING_TIES, FOUR_CHANNEL_REINITIALISED
 
 from autograder.grade import grade_class
 from autograder.samples import autograded_points, sample_class
-from vislab.data import multilabel_scenes
+from vislab.a1_multilabel import scenes as multilabel_scenes
 
 ID = "a1_multilabel"
 

@@ -8,9 +8,11 @@ import torch
 from autograder.checks import a1_multilabel as hidden
 from autograder.checks.core import CheckFailed
 from autograder.predictions_csv import InvalidPredictions
-from vislab.data import multilabel_scenes
-from vislab.data.multilabel_heldout import write_heldout_labels
+from autograder.public_private import public_private_split
+from vislab.a1_multilabel import scenes as multilabel_scenes
+from vislab.a1_multilabel.heldout import write_heldout_labels
 from vislab.kaggle import write_predictions
+from vislab.seeds import seeded_generator
 
 CLASSES = multilabel_scenes.CLASSES
 COUNT = 60
@@ -19,9 +21,9 @@ COUNT = 60
 @pytest.fixture
 def labels(tmp_cache):
     """Held-out labels of 60 test scenes (every class positive in both halves)."""
-    generator = torch.Generator().manual_seed(0)
+    generator = seeded_generator(0)
     labels = (torch.rand(COUNT, len(CLASSES), generator=generator) < 0.25).float()
-    public, private = hidden.public_private_split(COUNT)
+    public, private = public_private_split(COUNT)
     labels[public[:2]] = 1
     labels[private[:2]] = 1
     write_heldout_labels(multilabel_scenes.CACHE_NAME, list(range(COUNT)), labels, CLASSES)
@@ -33,22 +35,15 @@ def write(path, scores, ids=None):
     return write_predictions(path, ids, {c: scores[:, i].tolist() for i, c in enumerate(CLASSES)})
 
 
-def test_split_is_seeded_disjoint_and_complete():
-    public, private = hidden.public_private_split(COUNT)
-    assert len(public) == len(private) == COUNT // 2
-    assert sorted([*public, *private]) == list(range(COUNT))
-    assert np.array_equal(hidden.public_private_split(COUNT)[0], public)
-
-
 def test_perfect_constant_and_partial_scores(labels, tmp_path):
     assert hidden.score_predictions(write(tmp_path / "p.csv", labels)) == (1.0, 1.0)
     assert hidden.predictions_csv(tmp_path / "p.csv") == hidden.CSV_POINTS
     constant = write(tmp_path / "c.csv", torch.full_like(labels, 0.5))
     public, private = hidden.score_predictions(constant)
-    _, private_part = hidden.public_private_split(COUNT)
+    _, private_part = public_private_split(COUNT)
     assert private == pytest.approx(labels[private_part].mean(0).mean().item())  # AP = prevalence
     assert hidden.predictions_csv(constant) == 0.0
-    noise = torch.rand(labels.shape, generator=torch.Generator().manual_seed(1))
+    noise = torch.rand(labels.shape, generator=seeded_generator(1))
     noisy = labels * 0.12 + noise * 0.88
     _, private = hidden.score_predictions(write(tmp_path / "n.csv", noisy))
     baseline, target = hidden.MAP_THRESHOLDS["scenes"]

@@ -7,8 +7,9 @@ import tifffile
 import torch
 from PIL import Image
 
-from vislab.data import multilabel, planet, voc
-from vislab.data.multilabel_heldout import read_heldout_labels
+from vislab.a1_multilabel import data as multilabel
+from vislab.a1_multilabel.heldout import read_heldout_labels
+from vislab.data import planet, voc
 
 
 def write_voc(root, split_ids: dict[str, list[str]], flags: dict[str, dict[str, int]]):
@@ -171,10 +172,10 @@ def test_planet_prepare_and_assignment_loader(tmp_path, tmp_cache):
 
 
 def test_dataset_choice_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv(multilabel.DATASET_ENV, "voc2007")
+    monkeypatch.setenv("VISLAB_A1_DATASET", "voc2007")
     assert multilabel.dataset_name() == "voc2007"
-    monkeypatch.setenv(multilabel.DATASET_ENV, "imagenet")
+    monkeypatch.setenv("VISLAB_A1_DATASET", "imagenet")
     with pytest.raises(ValueError, match="choose one of scenes, voc2012"):
         multilabel.dataset_name()
-    monkeypatch.delenv(multilabel.DATASET_ENV)
+    monkeypatch.delenv("VISLAB_A1_DATASET")
     assert multilabel.dataset_name() == "scenes"

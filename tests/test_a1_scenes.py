@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from vislab.data import multilabel, multilabel_scenes
-from vislab.data.multilabel_heldout import read_heldout_labels
+from vislab.a1_multilabel import data as multilabel
+from vislab.a1_multilabel import scenes as multilabel_scenes
+from vislab.a1_multilabel.heldout import read_heldout_labels
 
 CLASSES = multilabel_scenes.CLASSES
 

@@ -15,8 +15,9 @@ from torch import nn
 
 from autograder.checks import a2_bn_folding as hidden
 from autograder.checks.core import CheckFailed
-from vislab.bn_pairs import conv_bn_pairs
+from vislab.a2_bn_folding.pairs import conv_bn_pairs
 from vislab.paths import REPO_ROOT
+from vislab.seeds import seeded_generator
 from vislab.training import History
 
 SOURCE_NOTEBOOK = REPO_ROOT / "assignments" / "a2_bn_folding" / "a2_bn_folding.ipynb"
@@ -143,7 +144,7 @@ def solution_namespace() -> dict:
     namespace = {"torch": torch, "nn": nn, "F": torch.nn.functional, "copy": copy,
                  "conv_bn_pairs": conv_bn_pairs,
                  "X_compare": torch.randn(16, 3, 32, 32,
-                                          generator=torch.Generator().manual_seed(0))}
+                                          generator=seeded_generator(0))}
     cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
              for cell in nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells}
     for grade_id in CELL_DEFINES:

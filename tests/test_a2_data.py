@@ -7,10 +7,11 @@ import torchvision
 from PIL import Image
 from torch import nn
 
-from vislab.bn_pairs import calibrate_batchnorms, conv_bn_pairs, count_batchnorms
-from vislab.bn_timing import time_inference
-from vislab.data import heldout_photos
+from vislab.a2_bn_folding import photos as heldout_photos
+from vislab.a2_bn_folding.pairs import calibrate_batchnorms, conv_bn_pairs, count_batchnorms
+from vislab.a2_bn_folding.timing import time_inference
 from vislab.data.registry import all_specs
+from vislab.seeds import seeded_generator
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_crops_come_from_photos_the_checkpoint_never_saw():
 
 
 def test_a2_images_are_cached_with_their_hash_and_registered(few_crops, tmp_cache, monkeypatch):
-    monkeypatch.delenv(heldout_photos.ENV_VARIABLE, raising=False)
+    monkeypatch.delenv(heldout_photos.VARIABLE, raising=False)
     X, where = heldout_photos.a2_images(4)
     assert X.shape == (4, 3, 64, 64) and "stereo_motorcycle" in where
     assert (tmp_cache / "datasets" / heldout_photos.NAME / "tensors.sha256").exists()
@@ -59,7 +60,7 @@ def _write_images(folder):
 def test_a_folder_of_own_images_replaces_the_embedded_ones(tmp_path, monkeypatch):
     folder = tmp_path / "images"
     _write_images(folder)
-    monkeypatch.setenv(heldout_photos.ENV_VARIABLE, str(folder))
+    monkeypatch.setenv(heldout_photos.VARIABLE, str(folder))
     X, where = heldout_photos.a2_images()
     assert X.shape == (3, 3, 64, 64) and X.dtype == torch.uint8
     assert str(folder) in where
@@ -74,11 +75,11 @@ def test_a_folder_of_own_images_replaces_the_embedded_ones(tmp_path, monkeypatch
 
 
 def test_a_bad_folder_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv(heldout_photos.ENV_VARIABLE, str(tmp_path / "missing"))
+    monkeypatch.setenv(heldout_photos.VARIABLE, str(tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         heldout_photos.a2_images()
     (tmp_path / "empty").mkdir()
-    monkeypatch.setenv(heldout_photos.ENV_VARIABLE, str(tmp_path / "empty"))
+    monkeypatch.setenv(heldout_photos.VARIABLE, str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match="holds no .jpg or .png"):
         heldout_photos.a2_images()
 
@@ -127,7 +128,7 @@ def test_an_untraceable_model_gets_a_clear_error():
 
 def test_calibration_sets_running_statistics_and_restores_settings():
     net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4, momentum=0.7)).eval()
-    X = 3 + 2 * torch.randn(16, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    X = 3 + 2 * torch.randn(16, 3, 8, 8, generator=seeded_generator(0))
     calibrate_batchnorms(net, X, num_batches=2, batch_size=8)
     with torch.no_grad():
         z = net[0](X)

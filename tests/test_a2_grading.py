@@ -16,7 +16,7 @@ from test_a2_checks import KNOWN_WRONG
 
 from autograder.grade import grade_class
 from autograder.samples import autograded_points, sample_class
-from vislab.data.heldout_photos import load_heldout_photos
+from vislab.a2_bn_folding.photos import load_heldout_photos
 from vislab.paths import REPO_ROOT
 
 ID = "a2_bn_folding"

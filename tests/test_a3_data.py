@@ -5,8 +5,10 @@ import pickle
 import pytest
 import torch
 
-from vislab.data import cifar10, tensor_cache, textured_digits
-from vislab.data.image_classification import heldout_test_labels, load_a3_data
+from vislab.a3_cifar import textured_digits
+from vislab.a3_cifar.data import heldout_test_labels, load_a3_data
+from vislab.data import cifar10, tensor_cache
+from vislab.seeds import seeded_generator
 
 
 def test_textured_digits_are_deterministic_and_well_formed():
@@ -30,7 +32,7 @@ def tiny_cifar(tmp_path):
     """A CIFAR-10 'python version' folder: 5 training batches of 4 images, a test batch of 3."""
     root = tmp_path / "cifar-10-batches-py"
     root.mkdir()
-    generator = torch.Generator().manual_seed(0)
+    generator = seeded_generator(0)
     batches = {}
     for name in cifar10.TRAIN_BATCHES + [cifar10.TEST_BATCH]:
         count = 3 if name == cifar10.TEST_BATCH else 4

@@ -8,15 +8,18 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from vislab.data import digit_boxes, embedded_digit_boxes, mnist_idx
-from vislab.detection_labels import (
+from vislab.a4_detection import data as digit_boxes
+from vislab.a4_detection import embedded as embedded_digit_boxes
+from vislab.a4_detection import glyph_splits, mnist
+from vislab.a4_detection.scenes import SceneStyle, detection_scenes, localization_scenes, tight_glyphs
+from vislab.data import inf265, mnist_idx, tensor_cache
+from vislab.data.inf265_labels import (
     InvalidLabels,
     flatten_objects,
     objects_to_grid,
     unflatten_objects,
     validate_localization_labels,
 )
-from vislab.detection_scenes import SceneStyle, detection_scenes, localization_scenes, tight_glyphs
 
 CLEAN = SceneStyle(digit_height=(20, 30), contrast=(1.0, 1.0), background=(0.0, 0.0),
                    gradient=(0.0, 0.0), clutter=(0, 0), blur_sigma=(0.0, 0.0),
@@ -44,7 +47,7 @@ def _write_inf265(folder, sizes=(5, 3, 4)) -> dict:
     """The course's nine .pt files with tiny random content; returns what was written."""
     rng = np.random.default_rng(1)
     written = {}
-    for split, n in zip(digit_boxes.SPLITS, sizes, strict=True):
+    for split, n in zip(inf265.SPLITS, sizes, strict=True):
         X = torch.rand(n, 1, 48, 60)
         y = torch.zeros(n, 6)
         y[1:, 0] = 1
@@ -72,7 +75,7 @@ def test_inf265_files_are_read_cached_and_the_test_boxes_held_out(tmp_path, tmp_
     assert det.test_ids == [0, 1, 2, 3] and len(det.test_X) == 4
     heldout = digit_boxes.heldout_detection_objects("inf265")
     assert all(torch.equal(heldout[i], written["test"][3][i]) for i in range(4))
-    assert "det_test_objects" not in digit_boxes.tensor_cache.load_tensors("digit-boxes-inf265")
+    assert "det_test_objects" not in tensor_cache.load_tensors("digit-boxes-inf265")
     assert "localisation 5/3/4" in digit_boxes.verify_inf265()
 
 
@@ -80,7 +83,7 @@ def test_inf265_reader_says_which_file_is_missing(tmp_path):
     _write_inf265(tmp_path)
     (tmp_path / "list_y_true_val.pt").unlink()
     with pytest.raises(FileNotFoundError, match="list_y_true_val.pt is missing"):
-        digit_boxes.read_inf265(tmp_path)
+        inf265.read_inf265(tmp_path)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -96,7 +99,7 @@ def test_inf265_reader_rejects_malformed_localisation_files(tmp_path, change, me
     X, y = change(*written["train"][:2])
     torch.save(TensorDataset(X, y), tmp_path / "localization_train.pt")
     with pytest.raises(InvalidLabels, match=message):
-        digit_boxes.read_inf265(tmp_path)
+        inf265.read_inf265(tmp_path)
 
 
 def test_inf265_reader_rejects_image_coordinates_in_grid_labels(tmp_path):
@@ -105,14 +108,14 @@ def test_inf265_reader_rejects_image_coordinates_in_grid_labels(tmp_path):
     grid[..., 1] = torch.where(grid[..., 0] == 1, 1.5, 0.0)
     torch.save(TensorDataset(written["train"][2], grid), tmp_path / "detection_train.pt")
     with pytest.raises(InvalidLabels, match="cell units"):
-        digit_boxes.read_inf265(tmp_path)
+        inf265.read_inf265(tmp_path)
 
 
 def test_inf265_reader_refuses_files_that_are_not_tensors(tmp_path):
     _write_inf265(tmp_path)
     (tmp_path / "detection_test.pt").write_bytes(b"not a torch file")
     with pytest.raises(InvalidLabels, match="cannot be read as tensors"):
-        digit_boxes.read_inf265(tmp_path)
+        inf265.read_inf265(tmp_path)
 
 
 def _write_idx(path, array: np.ndarray, gzipped: bool = False) -> None:
@@ -149,8 +152,8 @@ def test_mnist_builder_makes_valid_splits_from_idx_files(tmp_path):
     _write_idx(raw / "t10k-images-idx3-ubyte", glyphs[40:])
     _write_idx(raw / "t10k-labels-idx1-ubyte", classes[40:])
     sizes = {"train": 12, "val": 4, "test": 6}
-    tensors = mnist_idx.build_from_mnist(tmp_path, sizes, sizes, seed=0)
-    digit_boxes.validate_splits(tensors, "mnist")
+    tensors = mnist.build_from_mnist(tmp_path, sizes, sizes, seed=0)
+    inf265.validate_splits(tensors, "mnist")
     assert tensors["loc_train_X"].shape == (12, 1, 48, 60)
     assert tensors["det_test_y"].shape == (6, 2, 3, 6)
     assert set(tensors["det_train_objects"][:, 6].tolist()) <= {0.0, 1.0}
@@ -158,7 +161,7 @@ def test_mnist_builder_makes_valid_splits_from_idx_files(tmp_path):
 
 def test_mnist_builder_names_the_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
-        mnist_idx.build_from_mnist(tmp_path)
+        mnist.build_from_mnist(tmp_path)
 
 
 def test_a_localisation_box_is_the_tight_box_around_the_digit_ink():
@@ -216,16 +219,16 @@ def test_embedded_default_is_deterministic_with_disjoint_glyph_pools():
     assert sorted(np.concatenate(list(pools.values())).tolist()) == list(range(100))
     glyphs, classes = _glyphs(100)
     sizes = {"train": 6, "val": 3, "test": 3}
-    first = embedded_digit_boxes.build_from_glyphs(glyphs, classes, pools, sizes, sizes, seed=5)
-    second = embedded_digit_boxes.build_from_glyphs(glyphs, classes, pools, sizes, sizes, seed=5)
-    assert all(torch.equal(first[k], second[k]) for k in digit_boxes.SPLIT_KEYS)
+    first = glyph_splits.build_from_glyphs(glyphs, classes, pools, sizes, sizes, seed=5)
+    second = glyph_splits.build_from_glyphs(glyphs, classes, pools, sizes, sizes, seed=5)
+    assert all(torch.equal(first[k], second[k]) for k in inf265.SPLIT_KEYS)
 
 
 def test_the_loader_builds_the_embedded_default_on_first_use(tmp_cache, monkeypatch):
     monkeypatch.setattr(embedded_digit_boxes, "LOCALIZATION_SIZES",
                         {"train": 20, "val": 5, "test": 5})
     monkeypatch.setattr(embedded_digit_boxes, "DETECTION_SIZES", {"train": 10, "val": 5, "test": 6})
-    monkeypatch.delenv(digit_boxes.ENV_VARIABLE, raising=False)
+    monkeypatch.delenv("VISLAB_A4_DATASET", raising=False)
     loc = digit_boxes.load_localization()
     assert loc.train.tensors[0].dtype == torch.float32 and loc.train.tensors[0].max() <= 1
     assert len(digit_boxes.load_detection().test_X) == 6
@@ -234,7 +237,7 @@ def test_the_loader_builds_the_embedded_default_on_first_use(tmp_cache, monkeypa
 
 
 def test_an_unknown_dataset_setting_lists_the_known_ones(monkeypatch):
-    monkeypatch.setenv(digit_boxes.ENV_VARIABLE, "coco")
+    monkeypatch.setenv("VISLAB_A4_DATASET", "coco")
     with pytest.raises(ValueError, match="digits, inf265, mnist"):
         digit_boxes.load_localization()
 

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import torch  # noqa: E402
 
-from vislab.detection_drawing import (  # noqa: E402
+from vislab.a4_detection.drawing import (  # noqa: E402
     ZOOM,
     draw_boxes,
     plot_grid_convention,

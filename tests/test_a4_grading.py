@@ -13,7 +13,7 @@ import pytest
 
 from autograder.grade import grade_class
 from autograder.samples import autograded_points, sample_class
-from vislab.data.digit_boxes import load_detection
+from vislab.a4_detection.data import load_detection
 
 ID = "a4_detection"
 

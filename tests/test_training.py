@@ -10,11 +10,12 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from vislab import grading
 from vislab.metrics import accuracy
+from vislab.seeds import seeded_generator
 from vislab.training import History, fit, predict
 
 
 def _separable_data(n=256, seed=0):
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed)
     X = torch.randn(n, 4, generator=generator)
     y = (X[:, 0] + X[:, 1] > 0).long()
     return DataLoader(TensorDataset(X, y), batch_size=32)

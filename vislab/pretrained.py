@@ -22,10 +22,10 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from vislab import grading
-from vislab.data.loaders import seeded_generator
 from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
 from vislab.paths import checkpoint_dir
+from vislab.seeds import seeded_generator
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -27,15 +27,16 @@ from torch.nn import functional as F
 from autograder.checks.core import CheckFailed, expect, hidden_check, partial_points
 from autograder.checks.registry import LeaderboardSpec
 from autograder.predictions_csv import InvalidPredictions, read_predictions
-from vislab.data import multilabel_scenes
-from vislab.data.multilabel import dataset_name, heldout_labels
+from autograder.public_private import public_private_split
+from vislab.a1_multilabel import scenes as multilabel_scenes
+from vislab.a1_multilabel.data import dataset_name, heldout_labels
+from vislab.seeds import seeded_generator
 
 CSV_FILE = "predictions.csv"
 #: (baseline, target) private-set mAP per dataset: 0 points at the baseline, full at the target
 MAP_THRESHOLDS = {"scenes": (0.4, 0.72), "voc2012": (0.3, 0.75), "voc2007": (0.3, 0.7),
                   "planet": (0.3, 0.6)}
 CSV_POINTS = 5
-PUBLIC_FRACTION = 0.5
 RESNET18_WITHOUT_FC = 11_176_512
 CONV1_FILTER_SIZE = 64 * 7 * 7  # weights of conv1 per input channel
 
@@ -69,12 +70,8 @@ def _as_float(value, check: str, what: str) -> float:
 
 # --- hidden inputs (fixed seeds) ----------------------------------------------------------------
 
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
 def _loss_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
-    g = _generator(5400)
+    g = seeded_generator(5400)
     logits = torch.randn(37, 5, generator=g) * 3
     targets = (torch.rand(37, 5, generator=g) < 0.3).float()
     extreme = torch.tensor([[80.0, -80.0, 0.25, 500.0], [-500.0, 30.0, -30.0, 1e-3]])
@@ -87,7 +84,7 @@ def _loss_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
 
 
 def _ap_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
-    g = _generator(5401)
+    g = seeded_generator(5401)
     scores = torch.rand(60, generator=g)
     labels = (torch.rand(60, generator=g) < 0.35).float()
     coarse = (scores * 4).round() / 4  # five distinct values: many ties
@@ -107,7 +104,7 @@ def _positives_first(scores: torch.Tensor, labels: torch.Tensor):
 
 
 def _map_case() -> tuple[torch.Tensor, torch.Tensor]:
-    g = _generator(5402)
+    g = seeded_generator(5402)
     labels = (torch.rand(120, 6, generator=g) < 0.3).float()
     labels[0] = 1  # every class has a positive
     scores = torch.sigmoid(torch.randn(120, 6, generator=g) + 1.5 * labels)
@@ -115,7 +112,7 @@ def _map_case() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _tail_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, list[float]]]:
-    g = _generator(5403)
+    g = seeded_generator(5403)
     labels = (torch.rand(80, 5, generator=g) < 0.4).float()
     scores = torch.sigmoid(torch.randn(80, 5, generator=g) * 2 + 2 * labels)
     rounded = (scores * 20).round() / 20  # scores equal to a threshold must not count
@@ -139,7 +136,7 @@ def _count(model: nn.Module, trainable_only: bool = False) -> int:
 @hidden_check
 def cooccurrence(cooccurrence_fn):
     """``cooccurrence_fn(labels Tensor[N, C]) -> P``, P[i, j] = #(i and j) / #i (0 if #i = 0)."""
-    labels = (torch.rand(90, 6, generator=_generator(5409)) < 0.35).float()
+    labels = (torch.rand(90, 6, generator=seeded_generator(5409)) < 0.35).float()
     labels[:, 4] = 0  # a class that no image holds
     value = torch.as_tensor(cooccurrence_fn(labels.clone()), dtype=torch.float32)
     expect(value.shape == (6, 6), "cooccurrence", f"return a C x C matrix (6 x 6 here), got "
@@ -317,7 +314,7 @@ def two_networks(two_networks_class):
                and torch.equal(m.weight.detach(), rgb_conv1) for m in model.modules()),
            "two_networks", "the RGB network's conv1 lost its pretrained weights")
     model.eval()
-    X = torch.randn(3, 4, 64, 64, generator=_generator(5408))
+    X = torch.randn(3, 4, 64, 64, generator=seeded_generator(5408))
     with torch.no_grad():
         y_hat = model(X)
         expect(y_hat.shape == (3, num_classes), "two_networks",
@@ -332,13 +329,6 @@ def two_networks(two_networks_class):
 
 
 # --- the predictions CSV ------------------------------------------------------------------------
-
-def public_private_split(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the public and private halves of ``count`` test images (seeded)."""
-    order = np.random.default_rng(0).permutation(count)
-    cut = int(round(count * PUBLIC_FRACTION))
-    return np.sort(order[:cut]), np.sort(order[cut:])
-
 
 def _map(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(np.mean([reference_average_precision(torch.from_numpy(scores[:, c]),

@@ -28,7 +28,8 @@ import torchvision
 from torch import nn
 
 from autograder.checks.core import CheckFailed, expect, hidden_check
-from vislab.bn_pairs import calibrate_batchnorms, conv_bn_pairs, count_batchnorms
+from vislab.a2_bn_folding.pairs import calibrate_batchnorms, conv_bn_pairs, count_batchnorms
+from vislab.seeds import seeded_generator
 from vislab.training import History
 
 #: largest output difference (relative to the largest output, at least 1) that counts as equal:
@@ -160,11 +161,11 @@ def hidden_inputs(seed: int, num_images: int = 8, size: int = 16, channels: int 
                   ) -> torch.Tensor:
     """Tensor[num_images, channels, size, size] of standard normal values."""
     return torch.randn(num_images, channels, size, size,
-                       generator=torch.Generator().manual_seed(seed))
+                       generator=seeded_generator(seed))
 
 
 def _randomize_affine(model: nn.Module, seed: int, eps: float | None, momentum: float | None):
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed)
     with torch.no_grad():
         for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
             bn.weight.copy_(0.5 + torch.rand(bn.num_features, generator=generator))
@@ -332,7 +333,7 @@ def normalized_conv_gradient(normalized_conv_class) -> None:
     for index, (conv, eps) in enumerate(_hidden_convs()[:3]):
         X = hidden_inputs(50 + index, num_images=2, size=9, channels=conv.in_channels)
         upstream = torch.randn(2, conv.out_channels, *_output_size(conv, X),
-                               generator=torch.Generator().manual_seed(index))
+                               generator=seeded_generator(index))
         module = normalized_conv_class(copy.deepcopy(conv), eps=eps)
         (module(X) * upstream).sum().backward()
         grad = module.weight.grad
@@ -389,7 +390,7 @@ def _case_errors(adjust_bn, networks: dict[str, nn.Module]) -> dict[str, tuple[f
 
 def _probe_bn() -> tuple[nn.BatchNorm2d, torch.Tensor]:
     """One BatchNorm with a large eps and random statistics, and norms n (Tensor[C]) for it."""
-    generator = torch.Generator().manual_seed(57)
+    generator = seeded_generator(57)
     bn = nn.BatchNorm2d(6, eps=0.1)
     with torch.no_grad():
         bn.running_mean.copy_(torch.randn(6, generator=generator))
@@ -555,7 +556,7 @@ def comparison_in_eval_mode(compare_outputs_fn) -> None:
     model_b = convert_model(model_a, adjust_affine)
     with torch.no_grad():
         model_b[-1].weight.add_(0.3 * torch.randn(model_b[-1].weight.shape,
-                                                  generator=torch.Generator().manual_seed(3)))
+                                                  generator=seeded_generator(3)))
     X = hidden_inputs(80, num_images=16)
     expected = compare_outputs(copy.deepcopy(model_a), copy.deepcopy(model_b), X)
     result = compare_outputs_fn(model_a.train(), model_b.train(), X)
@@ -601,7 +602,7 @@ def _hidden_pairs() -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
              (nn.Conv2d(3, 6, 3, stride=2, bias=True), nn.BatchNorm2d(6, eps=2e-3)),
              (nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2, bias=False),
               nn.BatchNorm2d(6))]
-    generator = torch.Generator().manual_seed(91)
+    generator = seeded_generator(91)
     with torch.no_grad():
         for _, bn in pairs:
             size = bn.num_features

@@ -16,7 +16,8 @@ from torch import nn
 from autograder.checks.core import CheckFailed, expect, hidden_check, partial_points
 from autograder.checks.registry import LeaderboardSpec
 from autograder.predictions_csv import read_predictions
-from vislab.data.image_classification import DEFAULT, heldout_test_labels
+from autograder.public_private import public_private_split
+from vislab.a3_cifar.data import DEFAULT, heldout_test_labels
 
 IMAGE = [[1, 0, 2, 3, 1], [3, 2, 0, 7, 0], [0, 6, 1, 1, 4]]
 SOBEL = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
@@ -30,7 +31,6 @@ BEST_TARGET = 0.88
 IMPROVED_POINTS = 4
 BEST_POINTS = 4
 CSV_COLUMNS = ["Category"]
-PUBLIC_FRACTION = 0.5
 
 
 def reference_conv(convention: str) -> np.ndarray:
@@ -163,15 +163,8 @@ def test_accuracy(path: Path, name: str = DEFAULT) -> tuple[float, float]:
     labels = heldout_test_labels(name)
     frame = read_predictions(path, CSV_COLUMNS, range(len(labels)), allowed_values=range(10))
     correct = frame["Category"].astype(int).to_numpy() == labels.numpy()
-    public = _public_mask(len(labels))
-    return float(correct[public].mean()), float(correct[~public].mean())
-
-
-def _public_mask(count: int) -> np.ndarray:
-    order = np.random.default_rng(2024).permutation(count)
-    mask = np.zeros(count, dtype=bool)
-    mask[order[: int(count * PUBLIC_FRACTION)]] = True
-    return mask
+    public, private = public_private_split(len(labels))
+    return float(correct[public].mean()), float(correct[private].mean())
 
 
 def csv_points(path: Path, target: float, max_points: float) -> float:

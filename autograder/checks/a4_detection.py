@@ -6,7 +6,7 @@ student never sees. Where a known mistake is recognisable (the box loss applied 
 x and y swapped, a missing sigmoid...), the message names it. The references (``reference_*``)
 use torchvision where it has the operation.
 
-Conventions shared with the notebook (see :mod:`vislab.detection_labels`): localisation outputs
+Conventions shared with the notebook (see :mod:`vislab.data.inf265_labels`): localisation outputs
 ``y_hat`` are ``Tensor[N, 5 + C]`` (presence logit, x, y, w, h, C class logits); detection outputs
 ``Tensor[N, 2, 3, 5 + C]``; pixel boxes are xyxy in a 48 x 60 image.
 """
@@ -21,14 +21,16 @@ from torchvision.ops import batched_nms, box_convert, box_iou
 from autograder.checks.core import CheckFailed, expect, hidden_check, partial_points
 from autograder.checks.registry import LeaderboardSpec
 from autograder.predictions_csv import InvalidPredictions, read_predictions
-from vislab.detection_csv import CSV_COLUMNS, FIELDS_PER_DETECTION, PREDICTION_COLUMN
-from vislab.detection_labels import (
+from autograder.public_private import public_private_split
+from vislab.a4_detection.detections_csv import CSV_COLUMNS, FIELDS_PER_DETECTION, PREDICTION_COLUMN
+from vislab.data.inf265_labels import (
     DETECTION_CLASSES,
     GRID_COLS,
     GRID_ROWS,
     IMAGE_HEIGHT,
     IMAGE_WIDTH,
 )
+from vislab.seeds import seeded_generator
 
 PIXEL_SCALE = torch.tensor([IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_HEIGHT],
                            dtype=torch.float)
@@ -38,7 +40,6 @@ CSV_NAME = "a4_detections.csv"
 MAP_BASELINE, MAP_TARGET = 0.30, 0.70
 CSV_POINTS = 5
 #: share of the test ids on the public leaderboard (the rest is private)
-PUBLIC_FRACTION = 0.5
 SWAP_HINT = ("x and y look swapped: x is horizontal (the image is 60 pixels wide), y vertical "
              "(48 pixels high); a box's corners are (x1, y1, x2, y2) = (left, top, right, bottom)")
 
@@ -211,10 +212,6 @@ def objects_to_targets(objects: list[torch.Tensor]) -> list[dict]:
 
 # ---------------------------------------------------------------- helpers of the checks
 
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
 def _random_relative_boxes(num: int, generator: torch.Generator) -> torch.Tensor:
     """Relative (x, y, w, h) boxes inside the image."""
     w = 0.1 + 0.5 * torch.rand(num, generator=generator)
@@ -261,7 +258,7 @@ def _swap_variants(relative: torch.Tensor) -> list[torch.Tensor]:
 def box_conversions(to_pixel_xyxy, to_relative_cxcywh):
     """Both directions on hidden boxes, and their round trip."""
     check = "box_conversions"
-    relative = _random_relative_boxes(20, _generator(41))
+    relative = _random_relative_boxes(20, seeded_generator(41))
     expected = reference_to_pixel_xyxy(relative)
     pixels = _as_tensor(to_pixel_xyxy(relative.clone()), check, "to_pixel_xyxy")
     if not _close(pixels, expected, 1e-3):
@@ -281,7 +278,7 @@ def box_conversions(to_pixel_xyxy, to_relative_cxcywh):
 
 
 def _loss_cases() -> list[tuple[torch.Tensor, torch.Tensor, str]]:
-    generator = _generator(7)
+    generator = seeded_generator(7)
     cases = []
     for num, present_share, what in ((12, 0.5, "a batch with and without digits"),
                                      (6, 0.0, "a batch without any digit"),
@@ -380,7 +377,7 @@ def localization_loss(loss_fn):
 def iou(iou_fn):
     """Pairwise IoU: random boxes, disjoint, touching, contained, identical, zero-area, empty."""
     check = "iou"
-    generator = _generator(3)
+    generator = seeded_generator(3)
     random1 = reference_to_pixel_xyxy(_random_relative_boxes(7, generator))
     random2 = reference_to_pixel_xyxy(_random_relative_boxes(5, generator))
     cases = [
@@ -443,7 +440,7 @@ def architectures(builders):
                f"architectures[{name!r}]() must return a torch.nn.Module")
         model.eval()
         with torch.no_grad():
-            out = model(torch.rand(3, 1, IMAGE_HEIGHT, IMAGE_WIDTH, generator=_generator(5)))
+            out = model(torch.rand(3, 1, IMAGE_HEIGHT, IMAGE_WIDTH, generator=seeded_generator(5)))
         expect(tuple(out.shape) == (3, 15) and bool(torch.isfinite(out).all()), check,
                f"{name}: a batch of 3 images must give finite outputs of shape (3, 15) (presence, "
                "box, 10 class scores)")
@@ -492,7 +489,7 @@ def _random_objects(generator: torch.Generator, num_classes: int = DETECTION_CLA
 def encode_grid(encode_fn):
     """Grid labels of hidden images, and an image without objects."""
     check = "encode_grid"
-    generator = _generator(11)
+    generator = seeded_generator(11)
     for _ in range(6):
         objects = _random_objects(generator)
         grid = _as_tensor(encode_fn(objects.clone()), check, "encode_grid")
@@ -531,7 +528,7 @@ def _perfect_outputs(grid: torch.Tensor, num_classes: int = DETECTION_CLASSES) -
 def decode_grid(decode_fn):
     """Round trip encode -> decode, and random outputs against the reference."""
     check = "decode_grid"
-    generator = _generator(13)
+    generator = seeded_generator(13)
     objects = [_random_objects(generator) for _ in range(4)]
     grid = torch.stack([reference_encode_grid(o) for o in objects])
     decoded = decode_fn(_perfect_outputs(grid), min_score=0.5)
@@ -568,7 +565,7 @@ def decode_grid(decode_fn):
 def detection_loss(loss_fn):
     """The summed per-cell loss on hidden grids, and on a batch without any digit."""
     check = "detection_loss"
-    generator = _generator(17)
+    generator = seeded_generator(17)
     grid = torch.stack([reference_encode_grid(_random_objects(generator)) for _ in range(5)])
     outputs = torch.randn(5, GRID_ROWS, GRID_COLS, 5 + DETECTION_CLASSES, generator=generator)
     for y_hat, y, what in ((outputs, grid, "a batch with digits"),
@@ -624,7 +621,7 @@ def remove_duplicates(nms_fn):
 def average_precision(ap_fn):
     """All-point interpolated AP: hand cases, a missed true box, random detections."""
     check = "average_precision"
-    generator = _generator(19)
+    generator = seeded_generator(19)
     cases = [
         (torch.tensor([0.9, 0.8, 0.7]), torch.tensor([True, True, True]), 3, "all right"),
         (torch.tensor([0.9, 0.8, 0.7, 0.6]), torch.tensor([True, False, True, False]), 2,
@@ -669,7 +666,7 @@ def _noisy_detections(targets: list[dict], generator: torch.Generator) -> list[d
 def mean_average_precision(map_fn):
     """mAP@0.5 of hidden noisy detections against hidden true boxes."""
     check = "mean_average_precision"
-    generator = _generator(23)
+    generator = seeded_generator(23)
     targets = objects_to_targets([_random_objects(generator) for _ in range(25)])
     predictions = _noisy_detections(targets, generator)
     value = float(map_fn([{k: v.clone() for k, v in p.items()} for p in predictions],
@@ -737,13 +734,6 @@ def read_detections_csv(path, ids) -> list[dict]:
             for image_id, text in zip(frame["Id"], frame[PREDICTION_COLUMN], strict=True)]
 
 
-def public_private_split(ids: list) -> tuple[list, list]:
-    """The public and private halves of the test ids (a fixed, seeded split)."""
-    order = torch.randperm(len(ids), generator=_generator(2024)).tolist()
-    cut = round(len(ids) * PUBLIC_FRACTION)
-    return sorted(ids[i] for i in order[:cut]), sorted(ids[i] for i in order[cut:])
-
-
 def score_predictions(path, heldout: dict | None = None) -> tuple[float, float]:
     """(public, private) mAP@0.5 of a predictions CSV on the held-out boxes.
 
@@ -751,14 +741,15 @@ def score_predictions(path, heldout: dict | None = None) -> tuple[float, float]:
     dataset's held-out test labels. Raises ``InvalidPredictions`` for a file that cannot be scored.
     """
     if heldout is None:
-        from vislab.data.digit_boxes import heldout_detection_objects
+        from vislab.a4_detection.data import heldout_detection_objects
         heldout = heldout_detection_objects()
     ids = sorted(heldout)
     predictions = dict(zip(ids, read_detections_csv(path, ids), strict=True))
     targets = dict(zip(ids, objects_to_targets([heldout[i] for i in ids]), strict=True))
     return tuple(reference_mean_average_precision([predictions[i] for i in part],
                                                   [targets[i] for i in part], 0.5)
-                 for part in public_private_split(ids))
+                 for part in ([ids[i] for i in positions]
+                              for positions in public_private_split(len(ids))))
 
 
 def csv_points(private_map: float) -> float:
@@ -796,6 +787,6 @@ LEADERBOARD = LeaderboardSpec(file_name=CSV_NAME, metric="mAP@0.5", score=score_
 
 def prepare_grading() -> None:
     """Build the embedded set (and its held-out boxes) before graders run in parallel."""
-    from vislab.data.digit_boxes import heldout_detection_objects
+    from vislab.a4_detection.data import heldout_detection_objects
 
     heldout_detection_objects()

@@ -3,11 +3,7 @@
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
-
-def seeded_generator(seed: int) -> torch.Generator:
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return generator
+from vislab.seeds import seeded_generator
 
 
 def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, seed: int = 0,

@@ -1,37 +1,22 @@
-"""Digit boxes built from MNIST's own idx files, the way INF265 made its data.
+"""MNIST from its own idx files.
 
 MNIST comes as four idx files (optionally gzipped): ``train-images-idx3-ubyte``,
 ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``. An idx
 file is a big-endian header (two zero bytes, a type code, the number of dimensions, one 32-bit
-size per dimension) followed by the values. :func:`read_idx` reads one; :func:`build_from_mnist`
-composes the 28 x 28 digits into the same splits as the embedded default (training and
-validation scenes from MNIST's training digits, test scenes from its test digits).
+size per dimension) followed by the values. :func:`read_idx` reads one; :func:`find_mnist_files`
+finds the four.
 """
 
 import gzip
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from vislab.data import tensor_cache
-from vislab.data.digit_boxes import SOURCES, store_splits, verify_cached
-from vislab.data.embedded_digit_boxes import (
-    DETECTION_SIZES,
-    LOCALIZATION_SIZES,
-    SEED,
-    build_from_glyphs,
-)
-from vislab.data.registry import DatasetSpec
-from vislab.paths import dataset_dir
-
-NAME = SOURCES["mnist"]
 FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
          "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 #: idx type code -> numpy dtype (big-endian)
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
-VALIDATION_FRACTION = 0.1
 
 
 class InvalidIdxFile(ValueError):
@@ -77,46 +62,3 @@ def find_mnist_files(directory: str | Path) -> dict[str, Path]:
                                     "MNIST's four idx files")
         found[key] = existing[0]
     return found
-
-
-def build_from_mnist(directory: str | Path,
-                     localization_sizes: dict[str, int] = LOCALIZATION_SIZES,
-                     detection_sizes: dict[str, int] = DETECTION_SIZES,
-                     seed: int = SEED) -> dict[str, torch.Tensor]:
-    """Localisation and detection splits (``digit_boxes.SPLIT_KEYS``) from MNIST's idx files."""
-    arrays = {key: read_idx(path) for key, path in find_mnist_files(directory).items()}
-    for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise InvalidIdxFile(f"MNIST {part}: expected images (N, H, W) and labels (N,), got "
-                                 f"{images.shape} and {labels.shape}")
-    glyphs = np.concatenate([arrays["train_images"], arrays["test_images"]])
-    classes = np.concatenate([arrays["train_labels"], arrays["test_labels"]]).astype(int)
-    num_train = len(arrays["train_images"])
-    order = np.random.default_rng(seed).permutation(num_train)
-    num_val = max(1, round(num_train * VALIDATION_FRACTION))
-    pools = {"train": order[num_val:], "val": order[:num_val],
-             "test": np.arange(num_train, len(glyphs))}
-    return build_from_glyphs(glyphs, classes, pools, localization_sizes, detection_sizes, seed)
-
-
-def prepare(source: Path | None) -> None:
-    """Build the MNIST digit boxes from ``source`` (or download MNIST with torchvision)."""
-    if source is None:
-        source = dataset_dir("mnist-idx")
-        try:
-            from torchvision.datasets import MNIST
-            MNIST(source, train=True, download=True)
-            MNIST(source, train=False, download=True)
-        except Exception as error:
-            raise FileNotFoundError(f"downloading MNIST failed ({error}); copy its four idx files "
-                                    "to a folder and give that folder as the source") from None
-    store_splits(NAME, build_from_mnist(source))
-
-
-DATASETS = [DatasetSpec(
-    name=NAME, kind="real",
-    description="a4_detection from MNIST: the four idx files composed into 48x60 digit scenes "
-                "like INF265's",
-    prepare=prepare, verify=lambda: verify_cached(NAME),
-    is_ready=lambda: tensor_cache.is_cached(NAME))]

@@ -1,8 +1,8 @@
 """The list of every dataset and checkpoint the kit knows, for ``datasets.py``.
 
-A module of ``vislab.data`` (or ``vislab.pretrained``) declares what it provides as
-``DATASETS = [DatasetSpec(...), ...]``; :func:`all_specs` collects them, so adding a dataset
-never means editing a central list.
+Any module of ``vislab`` (the core's readers, ``vislab.pretrained``, an assignment's subpackage)
+declares what it provides as ``DATASETS = [DatasetSpec(...), ...]``; :func:`all_specs` finds them
+by walking the package, so adding a dataset or an assignment never means editing a central list.
 """
 
 import importlib
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import vislab.data
+import vislab
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ class DatasetSpec:
 
 def all_specs() -> dict[str, DatasetSpec]:
     """Every registered spec by name, in a stable order."""
-    modules = [f"vislab.data.{m.name}" for m in pkgutil.iter_modules(vislab.data.__path__)]
-    modules.append("vislab.pretrained")
+    modules = [m.name for m in pkgutil.walk_packages(vislab.__path__, "vislab.") if not m.ispkg]
     specs = {}
     for module_name in sorted(modules):
         module = importlib.import_module(module_name)

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import torch
 from torchvision.utils import draw_bounding_boxes
 
-from vislab.detection_labels import GRID_COLS, GRID_ROWS, IMAGE_HEIGHT, IMAGE_WIDTH
+from vislab.data.inf265_labels import GRID_COLS, GRID_ROWS, IMAGE_HEIGHT, IMAGE_WIDTH
 
 ZOOM = 4
 TRUE_COLOR, PREDICTED_COLOR = "lime", "red"

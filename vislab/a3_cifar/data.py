@@ -5,18 +5,18 @@ or ``cifar10`` (after ``python datasets.py prepare cifar10 --from DIR``). Test i
 labels: the held-out labels live with the autograder (:func:`heldout_test_labels`).
 """
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from torch.utils.data import Dataset
 
-from vislab.data import cifar10, tensor_cache, textured_digits
+from vislab.a3_cifar import textured_digits
+from vislab.data import cifar10, tensor_cache
+from vislab.data.choice import chosen_dataset
+from vislab.data.image_tensors import NormalizedImages
 from vislab.data.loaders import make_loader, split_train_val
 
-DATASET_ENV = "VISLAB_A3_DATASET"
+ASSIGNMENT = "a3_cifar"
 DEFAULT = textured_digits.NAME
 #: name -> (prepare, class names); prepare builds an embedded set, a real one must be prepared first
 SOURCES = {
@@ -25,34 +25,6 @@ SOURCES = {
 }
 #: TDT4265's normalisation: (x - 0.5) / 0.25 on every channel
 MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
-
-
-class ImageSet(Dataset):
-    """uint8 images (Tensor[N, 3, H, W]) served as normalised floats, with labels when known.
-
-    ``transform`` (e.g. a torchvision ``v2`` augmentation) is applied to the uint8 image first;
-    ``image_size`` resizes (bilinear) after it; ``mean``/``std`` normalise per channel.
-    """
-
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None = None,
-                 transform: Callable | None = None, image_size: int | None = None,
-                 mean=MEAN, std=STD):
-        self.X, self.y, self.transform, self.image_size = X, y, transform, image_size
-        self.mean = torch.tensor(mean).view(3, 1, 1)
-        self.std = torch.tensor(std).view(3, 1, 1)
-
-    def __len__(self) -> int:
-        return len(self.X)
-
-    def __getitem__(self, index: int):
-        image = self.X[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        image = (image.float() / 255 - self.mean) / self.std
-        if self.image_size is not None and image.shape[-1] != self.image_size:
-            image = F.interpolate(image[None], size=self.image_size, mode="bilinear",
-                                  align_corners=False, antialias=True)[0]
-        return image if self.y is None else (image, self.y[index])
 
 
 @dataclass
@@ -72,7 +44,7 @@ class ImageClassificationData:
                 image_size: int | None = None, mean=MEAN, std=STD, eval_batch_size: int = 500):
         """(train_loader, val_loader, test_loader); only training is shuffled and augmented."""
         def image_set(X, y=None, transform=None):
-            return ImageSet(X, y, transform, image_size, mean, std)
+            return NormalizedImages(X, y, mean, std, transform, image_size)
 
         return (make_loader(image_set(self.train_X, self.train_y, train_transform), batch_size,
                             shuffle=True, seed=seed),
@@ -82,10 +54,7 @@ class ImageClassificationData:
 
 def dataset_name() -> str:
     """The a3 dataset chosen by ``$VISLAB_A3_DATASET`` (default ``textured-digits``)."""
-    name = os.environ.get(DATASET_ENV, DEFAULT)
-    if name not in SOURCES:
-        raise ValueError(f"{DATASET_ENV}={name!r} is not an a3 dataset; use one of {list(SOURCES)}")
-    return name
+    return chosen_dataset(ASSIGNMENT, SOURCES, DEFAULT)
 
 
 def _cached(name: str) -> dict[str, torch.Tensor]:

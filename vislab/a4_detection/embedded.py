@@ -2,7 +2,7 @@
 
 sklearn ships 1,797 handwritten digits of 8 x 8 pixels. They are split by glyph into disjoint
 train/val/test pools (no digit drawing is seen in two splits), scaled up to 12-38 pixels and
-composed into 48 x 60 scenes with clutter, blur and noise by :mod:`vislab.detection_scenes`:
+composed into 48 x 60 scenes with clutter, blur and noise by :mod:`vislab.a4_detection.scenes`:
 localisation scenes hold at most one digit (about 15% are empty), detection scenes 0-3 digits
 of the classes 0 and 1. The build is deterministic (fixed seeds) and cached with its hash.
 
@@ -14,48 +14,19 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
+from vislab.a4_detection.glyph_splits import (
+    DETECTION_SIZES,
+    LOCALIZATION_SIZES,
+    SEED,
+    build_from_glyphs,
+)
+from vislab.a4_detection.splits import SOURCES, store_splits, verify_cached
 from vislab.data import tensor_cache
-from vislab.data.digit_boxes import SOURCES, store_splits, verify_cached
 from vislab.data.registry import DatasetSpec
-from vislab.detection_labels import flatten_objects
-from vislab.detection_scenes import detection_scenes, localization_scenes, tight_glyphs
 
 NAME = SOURCES["digits"]
-SEED = 265
-#: images per split (train, val, test)
-LOCALIZATION_SIZES = {"train": 6000, "val": 1000, "test": 1000}
-DETECTION_SIZES = {"train": 6000, "val": 1000, "test": 1000}
 #: share of the glyphs in each split's pool
 POOL_FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
-EMPTY_FRACTION = 0.15
-#: probability of 0, 1, 2 and 3 digits in a detection scene
-DIGIT_COUNT_PROBABILITIES = [0.05, 0.5, 0.3, 0.15]
-DETECTION_DIGITS = (0, 1)
-
-
-def build_from_glyphs(glyphs: np.ndarray, classes: np.ndarray, pools: dict[str, np.ndarray],
-                      localization_sizes: dict[str, int], detection_sizes: dict[str, int],
-                      seed: int) -> dict[str, torch.Tensor]:
-    """Localisation and detection splits (``digit_boxes.SPLIT_KEYS``) from digit glyphs.
-
-    ``glyphs`` is ``array[G, H, W]`` (any grey range), ``classes`` ``array[G]`` the digits,
-    ``pools[split]`` the glyph indices a split may use. Detection uses the digits
-    ``DETECTION_DIGITS`` only, relabelled 0, 1, ... in that order. Shared with the MNIST builder.
-    """
-    rng = np.random.default_rng(seed)
-    cropped = tight_glyphs(glyphs)
-    tensors = {}
-    for split, pool in pools.items():
-        pool_glyphs, pool_classes = [cropped[i] for i in pool], classes[pool]
-        tensors[f"loc_{split}_X"], tensors[f"loc_{split}_y"] = localization_scenes(
-            pool_glyphs, pool_classes, localization_sizes[split], EMPTY_FRACTION, rng)
-        keep = np.flatnonzero(np.isin(pool_classes, DETECTION_DIGITS))
-        relabel = np.array([DETECTION_DIGITS.index(c) for c in pool_classes[keep]])
-        X, objects, grid = detection_scenes([pool_glyphs[i] for i in keep], relabel,
-                                            detection_sizes[split], DIGIT_COUNT_PROBABILITIES, rng)
-        tensors[f"det_{split}_X"], tensors[f"det_{split}_y"] = X, grid
-        tensors[f"det_{split}_objects"] = flatten_objects(objects)
-    return tensors
 
 
 def glyph_pools(num_glyphs: int, seed: int) -> dict[str, np.ndarray]:

@@ -3,7 +3,7 @@
 ``VISLAB_A1_DATASET`` picks it (no notebook edit):
 
 - ``scenes`` (default): the embedded 64x64 RGB + NIR scenes, 20 labels
-  (:mod:`vislab.data.multilabel_scenes`), no download;
+  (:mod:`vislab.a1_multilabel.scenes`), no download;
 - ``voc2012`` / ``voc2007``: PASCAL VOC, 20 labels, RGB (:mod:`vislab.data.voc`);
 - ``planet``: Planet Amazon, 17 labels, RGB + NIR (:mod:`vislab.data.planet`).
 
@@ -14,7 +14,6 @@ float Tensor[bands, H, W], each band normalised (RGB with the backbone's statist
 Tensor[num_classes] of 0/1.
 """
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -23,15 +22,18 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
-from vislab.data import multilabel_scenes, planet, voc
-from vislab.data.multilabel_heldout import (
+from vislab.a1_multilabel import scenes as multilabel_scenes
+from vislab.a1_multilabel.heldout import (
     has_heldout_labels,
     read_heldout_labels,
     write_heldout_labels,
 )
+from vislab.data import planet, voc
+from vislab.data.choice import chosen_dataset
+from vislab.data.image_tensors import NormalizedImages
 from vislab.pretrained import input_normalization
 
-DATASET_ENV = "VISLAB_A1_DATASET"
+ASSIGNMENT = "a1_multilabel"
 DEFAULT = "scenes"
 CHOICES = ("scenes", "voc2012", "voc2007", "planet")
 #: the folder under ``vislab.paths.heldout_dir`` that holds each choice's test labels
@@ -102,23 +104,6 @@ class SelectBands(Dataset):
         return item[self.index]
 
 
-class NormalizedTensors(Dataset):
-    """Images kept as uint8 (Tensor[N, bands, H, W]), served as normalised floats with labels."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None,
-                 mean: Sequence[float], std: Sequence[float]):
-        self.images, self.labels = images, labels
-        self.mean = torch.tensor(mean, dtype=torch.float32)[:, None, None]
-        self.std = torch.tensor(std, dtype=torch.float32)[:, None, None]
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int):
-        X = (self.images[i].float() / 255 - self.mean) / self.std
-        return X if self.labels is None else (X, self.labels[i].float())
-
-
 class ImagesOnly(Dataset):
     """The images of a labelled dataset, without their labels (the test set a student sees)."""
 
@@ -142,11 +127,7 @@ def _labels_of(dataset: Dataset) -> torch.Tensor:
 
 def dataset_name(name: str | None = None) -> str:
     """``name``, else ``$VISLAB_A1_DATASET``, else ``"scenes"``; checked against the choices."""
-    name = name or os.environ.get(DATASET_ENV) or DEFAULT
-    if name not in CHOICES:
-        raise ValueError(f"{DATASET_ENV}={name!r} is not a dataset of a1; choose one of "
-                         f"{', '.join(CHOICES)}")
-    return name
+    return chosen_dataset(ASSIGNMENT, CHOICES, DEFAULT, name)
 
 
 def load_multilabel(name: str | None = None, image_size: int | None = None) -> MultilabelData:
@@ -167,13 +148,13 @@ def _load_scenes() -> MultilabelData:
     mean, std = (*rgb_mean, nir.mean().item()), (*rgb_std, nir.std().item())
     return MultilabelData(
         name="scenes",
-        description=("embedded scenes (vislab.data.multilabel_scenes): 64x64 images in red, green, "
+        description=("embedded scenes (vislab.a1_multilabel.scenes): 64x64 images in red, green, "
                      "blue and near-infrared composed from shipped photos and textures; 20 labels, "
                      "3 of them (heat_source, ir_tag, irrigation) visible only in the NIR band"),
         classes=multilabel_scenes.CLASSES, bands=multilabel_scenes.BANDS,
-        train=NormalizedTensors(tensors["train_X"], tensors["train_y"], mean, std),
-        val=NormalizedTensors(tensors["val_X"], tensors["val_y"], mean, std),
-        test=NormalizedTensors(tensors["test_X"], None, mean, std),
+        train=NormalizedImages(tensors["train_X"], tensors["train_y"].float(), mean, std),
+        val=NormalizedImages(tensors["val_X"], tensors["val_y"].float(), mean, std),
+        test=NormalizedImages(tensors["test_X"], None, mean, std),
         test_ids=tuple(tensors["test_ids"].tolist()), mean=mean, std=std)
 
 

@@ -34,7 +34,7 @@ def read_heldout_labels(name: str) -> tuple[list[str], torch.Tensor, tuple[str, 
     path = heldout_dir(name) / HELDOUT_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: load the dataset once on this machine "
-                                "(vislab.data.multilabel.load_multilabel writes it)")
+                                "(vislab.a1_multilabel.data.load_multilabel writes it)")
     frame = pd.read_csv(path, dtype={"Id": str})
     classes = tuple(frame.columns[1:])
     labels = torch.tensor(frame[list(classes)].to_numpy(), dtype=torch.float32)

@@ -19,6 +19,7 @@ from sklearn.datasets import load_digits
 from vislab.data import tensor_cache
 from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
+from vislab.seeds import seeded_generator
 
 NAME = "textured-digits"
 CLASS_NAMES = [str(digit) for digit in range(10)]
@@ -98,7 +99,7 @@ def _render(glyphs: torch.Tensor, distractors: torch.Tensor, generator: torch.Ge
 def build(num_train: int = NUM_TRAIN, num_test: int = NUM_TEST) -> dict[str, torch.Tensor]:
     """The whole dataset: ``train_X`` (Tensor[num_train, 3, 32, 32] uint8), ``train_y``,
     ``test_X`` and ``test_y``, the same on every machine (seeded)."""
-    generator = torch.Generator().manual_seed(SEED)
+    generator = seeded_generator(SEED)
     digits = load_digits()
     glyphs = torch.tensor(digits.images, dtype=torch.float32) / 16
     labels = torch.tensor(digits.target, dtype=torch.int64)

@@ -1,7 +1,7 @@
 """Composing digit glyphs into 48 x 60 scenes with boxes, the way INF265's data was made.
 
 Both the MNIST builder (:mod:`vislab.data.mnist_idx`) and the embedded default
-(:mod:`vislab.data.embedded_digit_boxes`) hand their glyphs (grey digit images of any size) to
+(:mod:`vislab.a4_detection.embedded`) hand their glyphs (grey digit images of any size) to
 :func:`localization_scenes` and :func:`detection_scenes`. Each scene gets a background with a
 gradient, clutter (line segments and small fragments of other digits, which are not digits and
 carry no box), digits resized and placed at random, a blur and noise. A digit's box is the tight
@@ -15,7 +15,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 from skimage.transform import resize
 
-from vislab.detection_labels import IMAGE_HEIGHT, IMAGE_WIDTH, objects_to_grid
+from vislab.data.inf265_labels import IMAGE_HEIGHT, IMAGE_WIDTH, objects_to_grid
 
 #: a pixel belongs to a digit's ink above this fraction of the glyph's maximum
 INK_THRESHOLD = 0.25

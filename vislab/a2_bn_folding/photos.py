@@ -12,7 +12,6 @@ your own JPEG/PNG files (e.g. 64 ImageNet validation images when ImageNet weight
 each resized (shorter side) and centre-cropped to the crop size.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +20,14 @@ import torch
 from PIL import Image
 from torchvision.transforms import v2
 
+from vislab.data.choice import chosen_dataset, dataset_variable
 from vislab.data.registry import DatasetSpec
 from vislab.data.tensor_cache import is_cached, load_tensors, save_tensors
+from vislab.seeds import seeded_generator
 
 NAME = "heldout-photos"
-ENV_VARIABLE = "VISLAB_A2_DATASET"
+ASSIGNMENT = "a2_bn_folding"
+VARIABLE = dataset_variable(ASSIGNMENT)
 CROP_SIZE = 64
 CROPS_PER_SOURCE = 600
 #: crop side in pixels of the source image, before resizing to CROP_SIZE
@@ -45,7 +47,7 @@ def build(seed: int = 0) -> dict[str, torch.Tensor]:
     Crops are interleaved by source (crop ``i`` comes from source ``i % 2``), so any prefix
     holds every source in equal shares.
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed)
     per_source = []
     for image in source_images().values():
         image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
@@ -75,12 +77,12 @@ def read_image_folder(folder: str | Path, size: int = CROP_SIZE) -> torch.Tensor
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{ENV_VARIABLE}={folder} is not a folder: set it to "
+        raise FileNotFoundError(f"{VARIABLE}={folder} is not a folder: set it to "
                                 f"'{NAME}' or to a folder of .jpg/.png images")
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise FileNotFoundError(f"{folder} holds no .jpg or .png image: put some there or "
-                                f"unset {ENV_VARIABLE} to use the embedded {NAME}")
+                                f"unset {VARIABLE} to use the embedded {NAME}")
     resize = v2.Compose([v2.Resize(size, antialias=True), v2.CenterCrop(size)])
     images = []
     for path in paths:
@@ -95,14 +97,14 @@ def a2_images(num_images: int | None = None) -> tuple[torch.Tensor, str]:
     ``VISLAB_A2_DATASET`` picks them (see the module docstring). Returns the first
     ``num_images`` (all when ``None``) as uint8 Tensor[N, 3, 64, 64].
     """
-    choice = os.environ.get(ENV_VARIABLE, NAME)
+    choice = chosen_dataset(ASSIGNMENT, [NAME], NAME, folder_allowed=True)
     if choice == NAME:
         X = load_heldout_photos()["X"]
         where = (f"{NAME}: 64x64 crops of skimage's stereo_motorcycle photographs, which the "
                  "kit's checkpoint never saw")
     else:
         X = read_image_folder(choice)
-        where = f"the images in {choice} ({ENV_VARIABLE})"
+        where = f"the images in {choice} ({VARIABLE})"
     if num_images is not None:
         if num_images > len(X):
             raise ValueError(f"asked for {num_images} images but {where} holds only {len(X)}")

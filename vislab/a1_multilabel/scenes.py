@@ -33,8 +33,8 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from sklearn.datasets import load_digits
 
+from vislab.a1_multilabel.heldout import has_heldout_labels, write_heldout_labels
 from vislab.data import tensor_cache
-from vislab.data.multilabel_heldout import has_heldout_labels, write_heldout_labels
 from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
 

@@ -1,0 +1,1 @@
+"""What only a2_bn_folding uses: its comparison photos, conv+BN pairs, inference timing."""
