@@ -8,6 +8,7 @@ import pandas as pd
 
 from autograder.build import build_assignment
 from autograder.course import CourseError, assignment_ids
+from vislab.paths import REPO_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
 
     build = commands.add_parser("build", help="regenerate starter/ and solutions/ from assignments/")
     build.add_argument("ids", nargs="*", help="assignment ids (default: all)")
+    build.add_argument("--out", type=Path, default=None,
+                       help="write <out>/starter/<id> and <out>/solutions/<id> instead of the "
+                            "repository's starter/ and solutions/ (to preview a build)")
 
     grade = commands.add_parser("grade", help="grade every submission of a class")
     grade.add_argument("id", help="assignment id, e.g. a3_cifar")
@@ -38,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
+            out = args.out.resolve() if args.out else REPO_ROOT
             for assignment_id in args.ids or assignment_ids():
-                build_assignment(assignment_id)
-                print(f"built starter/{assignment_id} and solutions/{assignment_id}")
+                build_assignment(assignment_id, out / "starter", out / "solutions")
+                print(f"built {out / 'starter' / assignment_id} and "
+                      f"{out / 'solutions' / assignment_id}")
         elif args.command == "grade":
             from autograder.grade import grade_class
 

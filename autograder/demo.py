@@ -3,8 +3,9 @@
 The class: ``solution`` (the reference submission in ``autograder/samples/a3_cifar``:
 the executed solution notebook, its three CSVs and its ``runs/``), ``starter`` (the unchanged
 starter notebook), ``partial`` (the solution with a wrong convolution by hand and an
-``output_size`` that forgets the padding: it loses exactly those 5 points), ``broken`` (a
-notebook that is not valid JSON) and ``deleter`` (the solution with a test cell deleted).
+``output_size`` that forgets the padding, from :mod:`autograder.known_wrong.a3_cifar`: it loses
+exactly those cells' points), ``broken`` (a notebook that is not valid JSON) and ``deleter``
+(the solution with a test cell deleted).
 """
 
 import shutil
@@ -13,23 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from autograder.grade import grade_class
-from autograder.samples import copy_submission, sample_class, with_cell_deleted
-from vislab.paths import REPO_ROOT
+from autograder.known_wrong import class_sources
+from autograder.known_wrong.a3_cifar import CLASS, KNOWN_WRONG
+from autograder.sample_classes import SAMPLES, copy_submission, sample_class, with_cell_deleted
 
 ASSIGNMENT = "a3_cifar"
-SAMPLE = REPO_ROOT / "autograder" / "samples" / ASSIGNMENT
-
-#: the partly correct student's two wrong cells (grade_id -> source)
-PARTIAL_ANSWERS = {
-    "conv_by_hand": 'convention = "cross-correlation"\n'
-                    "conv_result = np.array([[2, -1, 11, 0, -11],\n"
-                    "                        [10, -4, 8, 2, -18],\n"
-                    "                        [14, -1, -5, 6, -9]])",
-    "output_size": "def output_size(size, kernel_size, stride=1, padding=0):\n"
-                   "    return (size - kernel_size) // stride + 1",
-}
-#: points the partly correct submission must lose, by cell
-PARTIAL_LOSSES = {"test_conv_by_hand": 3, "test_output_size": 2}
+SAMPLE = SAMPLES / ASSIGNMENT
+#: the test cell the deleter removed
+DELETED_CELL = "test_invariance"
 
 
 def make_class(submissions: Path) -> Path:
@@ -37,11 +29,11 @@ def make_class(submissions: Path) -> Path:
     if submissions.exists():
         shutil.rmtree(submissions)
     notebook = f"{ASSIGNMENT}.ipynb"
-    sample_class(ASSIGNMENT, submissions, {"partial": PARTIAL_ANSWERS})
+    sample_class(ASSIGNMENT, submissions, class_sources(KNOWN_WRONG, CLASS))
     (submissions / "broken").mkdir()
     (submissions / "broken" / notebook).write_text((SAMPLE / notebook).read_text()[:5000])
     deleter = copy_submission(SAMPLE, submissions / "deleter")
-    with_cell_deleted(deleter / notebook, "test_invariance", deleter / notebook)
+    with_cell_deleted(deleter / notebook, DELETED_CELL, deleter / notebook)
     return submissions
 
 

@@ -18,8 +18,9 @@ from tqdm.auto import tqdm
 from autograder import gradebook_export, rescoring
 from autograder.checks.registry import prepare_grading
 from autograder.course import ASSIGNMENTS, WorkCourse, open_work_course
-from autograder.intake import Intake, graded_cell_ids, inspect_submission
+from autograder.intake import Intake, inspect_submission
 from autograder.leaderboard import build_leaderboard
+from autograder.notebook_cells import graded_cell_ids, read_notebook
 
 #: one student's autograde may take this long before it is stopped (cells have their own timeout)
 STUDENT_TIMEOUT_S = 1800
@@ -63,7 +64,8 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     course = open_work_course(workdir, assignment_id, assignments_dir, cell_timeout)
     source_dir = course.root / "source" / assignment_id
     notebook_names = sorted(p.stem for p in source_dir.glob("*.ipynb"))
-    source_cells = {name: graded_cell_ids(source_dir / f"{name}.ipynb") for name in notebook_names}
+    source_cells = {name: graded_cell_ids(read_notebook(source_dir / f"{name}.ipynb"))
+                    for name in notebook_names}
     intakes = [inspect_submission(folder, assignment_id, notebook_names, source_cells)
                for folder in discover_submissions(Path(submissions_dir))]
     gradable = [intake for intake in intakes if intake.gradable]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.notebook_cells import graded_cell_ids, read_notebook
+
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -24,13 +26,6 @@ class Intake:
     gradable: bool = True
     problems: list[str] = field(default_factory=list)
     deleted_cells: dict[str, list[str]] = field(default_factory=dict)  # notebook -> grade_ids
-
-
-def graded_cell_ids(notebook_path: Path) -> list[str]:
-    """grade_ids of the cells that carry points, in notebook order."""
-    nb = nbformat.read(notebook_path, as_version=4)
-    return [cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
-            if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
 def inspect_submission(folder: Path, assignment_id: str, notebook_names: list[str],
@@ -61,7 +56,7 @@ def inspect_submission(folder: Path, assignment_id: str, notebook_names: list[st
             intake.gradable = False
             intake.problems.append(problem)
             continue
-        present = set(graded_cell_ids(path))
+        present = set(graded_cell_ids(read_notebook(path)))
         deleted = [cell for cell in source_cells[name] if cell not in present]
         if deleted:
             intake.deleted_cells[name] = deleted

@@ -13,7 +13,7 @@ from autograder.course import open_work_course
 from autograder.demo import SAMPLE
 from autograder.grade import _stage_submission, grade_class
 from autograder.intake import Intake
-from autograder.samples import copy_submission
+from autograder.sample_classes import copy_submission
 
 ASSIGNMENT = "a3_cifar"
 

@@ -5,121 +5,31 @@ what students will be graded against, and each wrong answer must fail its own ch
 """
 
 
-import nbformat
 import pytest
 import torch
 
 from autograder.checks import a1_multilabel as hidden
 from autograder.checks.core import CheckFailed
-from vislab.paths import REPO_ROOT
+from autograder.known_wrong.a1_multilabel import KNOWN_WRONG
+from autograder.notebook_cells import cell_sources, read_notebook, solution_namespace, source_notebook
 from vislab.seeds import seeded_generator
 
-NOTEBOOK = REPO_ROOT / "assignments" / "a1_multilabel" / "a1_multilabel.ipynb"
+ID = "a1_multilabel"
 PREAMBLE = """
 import copy
 import torch
 import torchvision
 from torch import nn
 from torch.nn import functional as F
-from vislab.seeds import seeded_generator
 """
 SOLUTION_CELLS = ("cooccurrence", "loss", "average_precision", "mean_average_precision",
                   "tail_accuracy", "build_model", "four_channel", "two_networks")
 
-#: known-wrong answers, by the grade_id of the cell they replace
-AP_IGNORING_TIES = '''
-def average_precision(scores, labels):
-    order = torch.argsort(scores, descending=True)
-    hits = labels[order].double()
-    if hits.sum() == 0:
-        return 0.0
-    precision = torch.cumsum(hits, 0) / torch.arange(1, len(hits) + 1)
-    return float((precision * hits).sum() / hits.sum())
-'''
-FOUR_CHANNEL_REINITIALISED = '''
-def four_channel_resnet(model):
-    model = copy.deepcopy(model)
-    model.conv1 = nn.Conv2d(4, 64, kernel_size=7, stride=2, padding=3, bias=False)
-    return model
-'''
-FOUR_CHANNEL_ZERO_NIR = '''
-def four_channel_resnet(model):
-    model = copy.deepcopy(model)
-    conv = nn.Conv2d(4, 64, kernel_size=7, stride=2, padding=3, bias=False)
-    with torch.no_grad():
-        conv.weight[:, :3] = model.conv1.weight
-        conv.weight[:, 3] = 0
-    model.conv1 = conv
-    return model
-'''
-FOUR_CHANNEL_COPIES_RED = FOUR_CHANNEL_ZERO_NIR.replace(
-    "conv.weight[:, 3] = 0", "conv.weight[:, 3] = model.conv1.weight[:, 0]")
-LOSS_NAIVE = '''
-class MultiLabelBCELoss(nn.Module):
-    def forward(self, y_hat, y):
-        p = torch.sigmoid(y_hat)
-        return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
-'''
-LOSS_SUMMED = '''
-class MultiLabelBCELoss(nn.Module):
-    def forward(self, y_hat, y):
-        return (y_hat.clamp(min=0) - y_hat * y + torch.log1p(torch.exp(-y_hat.abs()))).sum()
-'''
-LOSS_DETACHED = '''
-class MultiLabelBCELoss(nn.Module):
-    def forward(self, y_hat, y):
-        x = y_hat.detach()
-        return (x.clamp(min=0) - x * y + torch.log1p(torch.exp(-x.abs()))).mean()
-'''
-TAIL_AT_OR_ABOVE = '''
-def tail_accuracy(scores, labels, t):
-    above = scores >= t
-    count = above.sum(0).float()
-    return torch.where(count > 0, (above & (labels == 1)).sum(0) / count.clamp(min=1),
-                       torch.tensor(float("nan")))
-'''
-TAIL_ZERO_FOR_EMPTY = '''
-def tail_accuracy(scores, labels, t):
-    above = scores > t
-    return (above & (labels == 1)).sum(0) / above.sum(0).clamp(min=1)
-'''
-LAST_LAYER_NOT_FROZEN = '''
-def build_model(regime, pretrained, num_classes):
-    if regime == "scratch":
-        return torchvision.models.resnet18(num_classes=num_classes)
-    model = copy.deepcopy(pretrained)
-    model.fc = nn.Linear(512, num_classes)
-    return model
-'''
-TWO_NETWORKS_RGB_ONLY = '''
-class TwoNetworks(nn.Module):
-    def __init__(self, rgb_net, nir_net, num_classes):
-        super().__init__()
-        rgb_net.fc = nn.Linear(512, num_classes)
-        self.rgb_net = rgb_net
-
-    def forward(self, X):
-        return self.rgb_net(X[:, :3])
-'''
-COOCCURRENCE_BY_COLUMN = '''
-def cooccurrence(labels):
-    counts = labels.float().T @ labels.float()
-    return counts / counts.diag().clamp(min=1)[None, :]
-'''
-
-
 def solution(replacements: dict[str, str] | None = None) -> dict:
     """The namespace after running the notebook's solution cells (some replaced)."""
-    replacements = replacements or {}
-    cells = {cell.metadata["nbgrader"]["grade_id"]: cell.source
-             for cell in nbformat.read(NOTEBOOK, as_version=4).cells
-             if cell.metadata.get("nbgrader", {}).get("grade_id") in SOLUTION_CELLS}
-    assert set(cells) == set(SOLUTION_CELLS), "the notebook lost a solution cell"
     namespace = {}
     exec(PREAMBLE, namespace)
-    for grade_id in SOLUTION_CELLS:
-        exec(replacements.get(grade_id, cells[grade_id]), namespace)
-    return namespace
+    return solution_namespace(ID, list(SOLUTION_CELLS), namespace, replacements)
 
 
 #: check -> the name in the notebook it is called with
@@ -153,34 +63,21 @@ def test_reference_solution_passes_every_check():
     assert failing_checks(solution()) == {}
 
 
-@pytest.mark.parametrize("grade_id, source, failing, words", [
-    ("average_precision", AP_IGNORING_TIES, "average_precision", "with ties"),
-    ("four_channel", FOUR_CHANNEL_REINITIALISED, "four_channel", "RGB filters of conv1 changed"),
-    ("four_channel", FOUR_CHANNEL_ZERO_NIR, "four_channel", "Kaiming"),
-    ("four_channel", FOUR_CHANNEL_COPIES_RED, "four_channel", "copy the RGB ones"),
-    ("loss", LOSS_NAIVE, "bce_loss", "not finite"),
-    ("loss", LOSS_SUMMED, "bce_loss", "mean of BCE-with-logits"),
-    ("loss", LOSS_DETACHED, "bce_loss", "carries no gradient"),
-    ("tail_accuracy", TAIL_AT_OR_ABOVE, "tail_accuracy", "strictly above"),
-    ("tail_accuracy", TAIL_ZERO_FOR_EMPTY, "tail_accuracy", "must give NaN"),
-    ("build_model", LAST_LAYER_NOT_FROZEN, "model_regimes", "only fc trains"),
-    ("two_networks", TWO_NETWORKS_RGB_ONLY, "two_networks", "expected"),
-    ("cooccurrence", COOCCURRENCE_BY_COLUMN, "cooccurrence", "divide by the count of i"),
-])
-def test_a_wrong_answer_fails_its_own_check_only(grade_id, source, failing, words):
+@pytest.mark.parametrize("name", sorted(KNOWN_WRONG))
+def test_a_wrong_answer_fails_its_own_check_only(name):
     # the checks of the other cells see the reference code: they pass (previous test)
-    failures = failing_checks(solution({grade_id: source}), CHECKS_OF_CELL[grade_id])
-    assert list(failures) == [failing]
-    assert words in failures[failing]
+    wrong = KNOWN_WRONG[name]
+    failures = failing_checks(solution({wrong.cell: wrong.source}), CHECKS_OF_CELL[wrong.cell])
+    assert list(failures) == [wrong.check]
+    assert wrong.words in failures[wrong.check]
 
 
 def test_ap_without_positives_is_zero_and_said_so():
     scores = torch.tensor([0.3, 0.8, 0.1])
     assert hidden.reference_average_precision(scores, torch.zeros(3)) == 0.0
     assert solution()["average_precision"](scores, torch.zeros(3)) == 0.0
-    reference = nbformat.read(NOTEBOOK, as_version=4)
-    source = next(cell.source for cell in reference.cells
-                  if cell.metadata.get("nbgrader", {}).get("grade_id") == "average_precision")
+    source = cell_sources(read_notebook(source_notebook(ID)), ["average_precision"])[
+        "average_precision"]
     nan_without_positives = source.replace("return 0.0", "return float('nan')")
     assert nan_without_positives != source
     failures = failing_checks(solution({"average_precision": nan_without_positives}),
@@ -195,7 +92,8 @@ def test_ap_with_ties_follows_scikit_learn():
         assert hidden.reference_average_precision(tied, torch.tensor(labels)) == \
             pytest.approx(5 / 12)
     # ranking tied images one by one makes AP depend on their order in the input
-    ignoring_ties = solution({"average_precision": AP_IGNORING_TIES})["average_precision"]
+    ties = KNOWN_WRONG["ap_ignoring_ties"]
+    ignoring_ties = solution({ties.cell: ties.source})["average_precision"]
     first = ignoring_ties(tied, torch.tensor([0.0, 1, 0, 1]))
     second = ignoring_ties(tied, torch.tensor([0.0, 0, 1, 1]))
     assert {round(first, 6), round(second, 6)} == {0.5, round(5 / 12, 6)}

@@ -8,115 +8,19 @@ the cause, and pass every other check.
 
 import copy
 
-import nbformat
 import pytest
 import torch
 from torch import nn
 
 from autograder.checks import a2_bn_folding as hidden
 from autograder.checks.core import CheckFailed
+from autograder.known_wrong.a2_bn_folding import KNOWN_WRONG
+from autograder.notebook_cells import solution_namespace as run_solution_cells
 from vislab.a2_bn_folding.pairs import conv_bn_pairs
-from vislab.paths import REPO_ROOT
 from vislab.seeds import seeded_generator
 from vislab.training import History
 
-SOURCE_NOTEBOOK = REPO_ROOT / "assignments" / "a2_bn_folding" / "a2_bn_folding.ipynb"
-
-#: cell grade_id -> (source of a known-wrong answer, the check it must fail, words of its message)
-KNOWN_WRONG = {
-    "forgets_eps_in_case_b": ("adjust_running_stats", '''
-@torch.no_grad()
-def adjust_running_stats(bn, n):
-    bn.running_mean /= n
-    bn.running_var /= n**2
-''', "case_b_exact", "only up to eps"),
-    "detaches_the_normalisation": ("normalized_conv", '''
-class NormalizedConv2d(nn.Module):
-    def __init__(self, conv, eps=1e-12):
-        super().__init__()
-        self.weight = nn.Parameter(conv.weight.detach().clone())
-        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
-        self.conv_args = (conv.stride, conv.padding, conv.dilation, conv.groups)
-        self.eps = eps
-
-    def norms(self):
-        return torch.sqrt(self.weight.var(dim=(1, 2, 3)) + self.eps)
-
-    def forward(self, X):
-        n = self.norms().detach()
-        bias = None if self.bias is None else self.bias / n
-        return F.conv2d(X, self.weight / n[:, None, None, None], bias, *self.conv_args)
-''', "normalized_conv_gradient", "treats n_c as a constant"),
-    "folds_with_batch_statistics": ("fold_model", '''
-def fold_model(model):
-    folded = copy.deepcopy(model).eval()
-    bn_inputs = {}
-    hooks = [folded.get_submodule(bn_name).register_forward_hook(
-                 lambda module, inputs, output, name=bn_name: bn_inputs.update({name: inputs[0]}))
-             for _, bn_name in conv_bn_pairs(folded)]
-    with torch.no_grad():
-        folded(X_compare)
-    for hook in hooks:
-        hook.remove()
-    for conv_name, bn_name in conv_bn_pairs(folded):
-        bn = copy.deepcopy(folded.get_submodule(bn_name))
-        with torch.no_grad():  # the statistics of this batch, as BatchNorm uses in train mode
-            bn.running_mean.copy_(bn_inputs[bn_name].mean(dim=(0, 2, 3)))
-            bn.running_var.copy_(bn_inputs[bn_name].var(dim=(0, 2, 3), unbiased=False))
-        folded.set_submodule(conv_name, fold_conv_bn(folded.get_submodule(conv_name), bn))
-        folded.set_submodule(bn_name, nn.Identity())
-    return folded
-''', "folded_model_matches", "running_mean and running_var"),
-    "mutates_the_original_model": ("convert_model", '''
-def convert_model(model, adjust_bn):
-    for conv_name, bn_name in conv_bn_pairs(model):
-        normalized = NormalizedConv2d(model.get_submodule(conv_name))
-        with torch.no_grad():
-            adjust_bn(model.get_submodule(bn_name), normalized.norms())
-        model.set_submodule(conv_name, normalized)
-    return model
-''', "converter_copies_the_model", "changed the original model"),
-    # not used as notebook submissions: they only exercise the checks' diagnoses
-    "normalized_conv_ignores_its_eps": ("normalized_conv", '''
-class NormalizedConv2d(nn.Module):
-    def __init__(self, conv, eps=1e-12):
-        super().__init__()
-        self.weight = nn.Parameter(conv.weight.detach().clone())
-        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
-        self.conv_args = (conv.stride, conv.padding, conv.dilation, conv.groups)
-
-    def norms(self):
-        return torch.sqrt(self.weight.var(dim=(1, 2, 3)) + 1e-12)
-
-    def forward(self, X):
-        n = self.norms()
-        bias = None if self.bias is None else self.bias / n
-        return F.conv2d(X, self.weight / n[:, None, None, None], bias, *self.conv_args)
-''', "normalized_conv_forward", "ignores the eps"),
-    "hard_codes_eps_in_case_b": ("adjust_running_stats", '''
-@torch.no_grad()
-def adjust_running_stats(bn, n):
-    bn.running_mean /= n
-    bn.running_var.copy_((bn.running_var + 1e-5) / n**2 - 1e-5)
-''', "case_b_exact", "use each BatchNorm's own `bn.eps`"),
-    "case_a_changes_running_stats": ("adjust_affine", '''
-@torch.no_grad()
-def adjust_affine(bn, n):
-    bn.running_mean /= n
-    bn.running_var.copy_((bn.running_var + bn.eps) / n**2 - bn.eps)
-''', "case_a_exact", "changes only bias and weight"),
-    "fold_ignores_eps": ("fold_conv_bn", '''
-@torch.no_grad()
-def fold_conv_bn(conv, bn):
-    scale = bn.weight / torch.sqrt(bn.running_var)
-    folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                       conv.padding, conv.dilation, conv.groups, bias=True)
-    folded.weight.copy_(conv.weight * scale[:, None, None, None])
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-    folded.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
-    return folded
-''', "folded_pair_matches", "use bn.eps"),
-}
+ID = "a2_bn_folding"
 
 #: which solution function each cell defines
 CELL_DEFINES = {"normalized_conv": "NormalizedConv2d", "adjust_affine": "adjust_affine",
@@ -139,17 +43,12 @@ CHECK_RUNS = {
 }
 
 
-def solution_namespace() -> dict:
-    """What the solved notebook defines: its solution cells, run as they are in the notebook."""
+def solution_namespace(replacements: dict[str, str] | None = None) -> dict:
+    """What the solved notebook defines: its solution cells (some replaced), run in order."""
     namespace = {"torch": torch, "nn": nn, "F": torch.nn.functional, "copy": copy,
                  "conv_bn_pairs": conv_bn_pairs,
-                 "X_compare": torch.randn(16, 3, 32, 32,
-                                          generator=seeded_generator(0))}
-    cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
-             for cell in nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells}
-    for grade_id in CELL_DEFINES:
-        exec(cells[grade_id], namespace)
-    return namespace
+                 "X_compare": torch.randn(16, 3, 32, 32, generator=seeded_generator(0))}
+    return run_solution_cells(ID, list(CELL_DEFINES), namespace, replacements)
 
 
 def run_checks(namespace: dict, checks) -> dict[str, str | None]:
@@ -186,14 +85,13 @@ def test_solution_passes_every_check():
 @pytest.mark.parametrize("wrong", sorted(KNOWN_WRONG))
 def test_known_wrong_answer_fails_exactly_its_check(wrong):
     """Only checks that run the wrong cell's code can change; of those, exactly one fails."""
-    cell, source, failing_check, words = KNOWN_WRONG[wrong]
-    namespace = solution_namespace()
-    exec(source, namespace)  # the cell as a student wrote it, after every other solved cell
-    affected = [check for check, cells in CHECK_RUNS.items() if cell in cells]
+    wrong = KNOWN_WRONG[wrong]
+    namespace = solution_namespace(replacements={wrong.cell: wrong.source})
+    affected = [check for check, cells in CHECK_RUNS.items() if wrong.cell in cells]
     outcome = run_checks(namespace, affected)
     failed = {check: message for check, message in outcome.items() if message is not None}
-    assert list(failed) == [failing_check]
-    assert words in failed[failing_check]
+    assert list(failed) == [wrong.check]
+    assert wrong.words in failed[wrong.check]
 
 
 def test_training_check_rejects_a_flat_or_exploding_loss():
@@ -220,9 +118,8 @@ def test_comparison_check_rejects_train_mode_outputs():
 
 def test_case_b_without_eps_is_close_on_default_eps_but_far_on_large_eps():
     """Why the checks need hidden networks with large eps: the mistake hides at eps=1e-5."""
-    wrong = KNOWN_WRONG["forgets_eps_in_case_b"][1]
-    namespace = solution_namespace()
-    exec(wrong, namespace)
+    wrong = KNOWN_WRONG["forgets_eps_in_case_b"]
+    namespace = solution_namespace(replacements={wrong.cell: wrong.source})
     X = hidden.hidden_inputs(1)
     errors = {}
     for eps in (1e-5, None):

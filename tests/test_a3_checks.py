@@ -7,6 +7,7 @@ from torch import nn
 
 from autograder.checks import a3_cifar as hidden
 from autograder.checks.core import CheckFailed
+from autograder.known_wrong.a3_cifar import KNOWN_WRONG
 
 CROSS = np.array([[2, -1, 11, -2, -13], [10, -4, 8, 2, -18], [14, -1, -5, 6, -9]])
 
@@ -122,3 +123,13 @@ def test_csv_points_scale_between_baseline_and_target(tmp_path, tmp_cache, monke
     assert points == pytest.approx(4 * fraction, abs=0.01)
     public, private = hidden.test_accuracy(tmp_path / "p.csv")
     assert (public + private) / 2 == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_WRONG))
+def test_a_known_wrong_answer_fails_its_check_with_its_words(name):
+    wrong = KNOWN_WRONG[name]
+    namespace = {"np": np}
+    exec(wrong.source, namespace)
+    arguments = {"conv_by_hand": ("conv_result", "convention"), "output_size_function": ("output_size",)}
+    with pytest.raises(CheckFailed, match=wrong.words):
+        getattr(hidden, wrong.check)(*(namespace[name] for name in arguments[wrong.check]))

@@ -7,7 +7,7 @@ from conftest import TINY_ID
 
 from autograder.course import open_work_course
 from autograder.grade import grade_class
-from autograder.samples import with_cell_deleted
+from autograder.sample_classes import with_cell_deleted
 
 
 def _class_of(tiny_assignment, tmp_path):

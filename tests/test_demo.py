@@ -1,0 +1,59 @@
+"""The demo (the README's main job): a class of a3_cifar with a broken notebook and a deleted cell.
+
+What every assignment's class shows (reference, starter, known-wrong students) is asserted in
+``test_grading_assignments.py``; this file asserts what only the demo's extra students show.
+"""
+
+import pandas as pd
+import pytest
+
+from autograder.course import WorkCourse
+from autograder.demo import DELETED_CELL, run_demo
+from autograder.gradebook_export import cell_max_points
+
+MANUAL_CELLS = {"ablation_answer", "filters_answer"}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("a3_demo")
+    table = run_demo(workdir, workers=2).set_index("student")
+    max_points = cell_max_points(WorkCourse(workdir), "a3_cifar", list(table.columns))
+    auto_cells = [cell for cell in max_points if cell not in MANUAL_CELLS]
+    return table, workdir, max_points, auto_cells
+
+
+def test_the_grade_table_lists_cells_in_notebook_order_and_waits_for_a_ta(graded):
+    table, _, max_points, _ = graded
+    assert list(max_points)[:3] == ["test_conv_by_hand", "test_invariance", "test_output_size"]
+    assert table.loc["solution", "manual_pending"] == len(MANUAL_CELLS)
+
+
+def test_unhanded_csvs_are_named_in_the_starters_reason(graded):
+    table, *_ = graded
+    assert "improved_a.csv" in table.loc["starter", "reason"]
+
+
+def test_broken_notebook_is_reported_and_scored_zero(graded):
+    table, *_ = graded
+    row = table.loc["broken"]
+    assert row["status"] == "not graded" and row["total"] == 0
+    assert "not valid JSON" in row["reason"]
+
+
+def test_deleted_test_cell_scores_zero_and_is_named(graded):
+    table, _, max_points, auto_cells = graded
+    row = table.loc["deleter"]
+    assert row[DELETED_CELL] == 0 and DELETED_CELL in row["reason"]
+    assert row["manual_pending"] == len(MANUAL_CELLS), "a deleted cell scores 0, no TA needed"
+    others = [cell for cell in auto_cells if cell != DELETED_CELL]
+    assert all(row[cell] == max_points[cell] for cell in others)
+
+
+def test_leaderboard_gives_equal_scores_one_rank_and_ranks_missing_files_last(graded):
+    _, workdir, _, _ = graded
+    board = pd.read_csv(workdir / "a3_cifar_leaderboard.csv").set_index("student")
+    assert board.loc["solution", "private_accuracy"] > 0.88
+    assert board.loc[["solution", "partial", "deleter"], "rank"].tolist() == [1, 1, 1]
+    assert board.loc["starter", "rank"] == 4
+    assert "was not handed in" in board.loc["starter", "problem"]
