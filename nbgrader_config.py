@@ -7,22 +7,17 @@ lives under ``grading/``, which git ignores; ``python -m autograder grade`` poin
 work folder of its own with the same layout.
 """
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
-    Execute,
     GetGrades,
     IncludeHeaderFooter,
-    LimitOutput,
     LockCells,
-    SaveAutoGrades,
 )
 
-from autograder.nbgrader_plugins import HideTestTracebacks, StderrIsNotAnError
+from autograder.nbgrader_plugins import HideTestTracebacks, RefuseAutograde
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -48,16 +43,10 @@ c.GenerateSolution.preprocessors = [
 # a cell may load a checkpoint or score a CSV; an infinite loop is stopped after this
 c.Execute.timeout = 180
 
-# a library warning on stderr must not zero a passing test cell (nbgrader's default does)
-c.Autograde.autograde_preprocessors = [
-    Execute,
-    StderrIsNotAnError,
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,
-    AssignLatePenalties,
-    CheckCellMetadata,
-]
+# grading runs through `python -m autograder grade` (a sandbox per submission, judges outside
+# the kernel); plain `nbgrader autograde` would run student code unsandboxed and could not judge
+# hidden tests that only collect evidence, so it refuses with a message saying what to run
+c.Autograde.autograde_preprocessors = [RefuseAutograde]
 
 # feedback never shows a hidden test's source or a traceback from a test cell
 c.GenerateFeedback.preprocessors = [

@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="grading work folder (gradebook, feedback, tables); default grading/")
     grade.add_argument("--cell-timeout", type=int, default=None,
                        help="seconds one cell may run while grading (default 180)")
+    grade.add_argument("--demo-key", action="store_true",
+                       help="grade on the kit's public demo test split instead of the one made "
+                            "with your key (`python datasets.py secret`): its labels are public")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="run student code without a sandbox, with your rights (the grade "
+                            "table says so); only where no sandbox can start")
 
     board = commands.add_parser("leaderboard", help="print the leaderboard of a graded class")
     board.add_argument("id")
@@ -51,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.grade import grade_class
 
             table = grade_class(args.id, args.submissions, args.workdir, args.workers,
-                                cell_timeout=args.cell_timeout)
+                                cell_timeout=args.cell_timeout, demo_key=args.demo_key,
+                                unsafe_no_sandbox=args.unsafe_no_sandbox)
             print_results(args.id, table, args.workdir)
         elif args.command == "leaderboard":
             path = args.workdir / f"{args.id}_leaderboard.csv"

@@ -43,4 +43,6 @@ def run_demo(workdir: Path, workers: int = 2) -> pd.DataFrame:
     submissions = make_class(workdir / "submissions")
     print(f"Simulated class in {submissions}: "
           + ", ".join(sorted(p.name for p in submissions.iterdir())))
-    return grade_class(ASSIGNMENT, submissions, workdir, workers=workers)
+    print("Graded with the kit's public demo key: its test labels are public, so use it for the "
+          "demo only (a course grades with its own key: `python datasets.py secret`).")
+    return grade_class(ASSIGNMENT, submissions, workdir, workers=workers, demo_key=True)

@@ -1,40 +1,62 @@
-"""Grading a whole class: intake, nbgrader autograde in parallel, out-of-kernel re-scoring,
+"""Grading a whole class: intake, a sandboxed run per submission, judging outside, the gradebook,
 feedback, the grade table and the leaderboard.
 
-``grade_class`` is what ``python -m autograder grade`` runs. Each student is autograded by its own
-``nbgrader autograde`` process (``workers`` at a time); one failing student never stops the others.
+``grade_class`` is what ``python -m autograder grade`` runs. For each student:
+
+1. intake (:mod:`autograder.intake`): is there a notebook nbgrader can read?
+2. the handed-in folder is copied to ``submitted/<student>/<id>/``: the grading side's copy,
+   which no sandbox ever gets to write;
+3. the notebook to grade (:mod:`autograder.graded_notebook`: the student's cells, the original
+   test and locked cells) runs in a sandbox of its own (:mod:`autograder.sandbox`), ``workers``
+   at a time; its hidden test cells only collect evidence;
+4. in this process, one submission at a time as the runs finish: the judges
+   (:mod:`autograder.judging`) turn the evidence into points per test cell, and this process
+   alone writes the gradebook (:mod:`autograder.gradebook_writer`) and the autograded notebook;
+5. feedback for every student (nbgrader's, or a page saying why a notebook was not graded), the
+   grade table and the leaderboard of the scored CSVs.
+
+A crash costs only what it breaks: cells judged before a kernel death keep their points, and the
+reason names the cell that was running.
 """
 
 import os
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 from tqdm.auto import tqdm
 
-from autograder import gradebook_export, rescoring
-from autograder.checks.registry import prepare_grading
-from autograder.course import ASSIGNMENTS, WorkCourse, open_work_course
+from autograder import gradebook_export
+from autograder.assignment_kit import AssignmentKit, assignment_kit
+from autograder.course import ASSIGNMENTS, CourseError, WorkCourse, open_work_course
+from autograder.feedback import write_feedback, write_not_graded_page
+from autograder.gradebook_writer import forget_submission, write_grades
+from autograder.graded_notebook import notebook_to_grade, with_verdicts
+from autograder.heldout.key import DEMO_KEY, HeldoutKey, MissingKey, load_key
 from autograder.intake import Intake, inspect_submission
+from autograder.judging.evidence_reader import read_evidence
+from autograder.judging.verdicts import judge_submission
 from autograder.leaderboard import build_leaderboard
-from autograder.notebook_cells import graded_cell_ids, read_notebook
+from autograder.notebook_cells import graded_cell_ids
+from autograder.sandbox.availability import SandboxUnavailable, check_sandbox
+from autograder.sandbox.job import SandboxJob, SandboxResult
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.run import run_sandboxed
 
-#: one student's autograde may take this long before it is stopped (cells have their own timeout)
-STUDENT_TIMEOUT_S = 1800
-#: SQLite can refuse a write while another worker holds the lock; such a student is retried
-LOCKED_MARKERS = ("database is locked", "database table is locked")
+UNSAFE_NOTE = "graded WITHOUT a sandbox (--unsafe-no-sandbox): its code ran with the grader's rights"
 
 
 @dataclass
 class Outcome:
-    """How grading one student went."""
+    """How grading one student went: ``problems`` are reasons in words for the grade table."""
 
     student: str
     autograded: bool
-    problems: list[str]
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def discover_submissions(submissions_dir: Path) -> list[Path]:
@@ -51,51 +73,92 @@ def discover_submissions(submissions_dir: Path) -> list[Path]:
 
 def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | Path = "grading",
                 workers: int = 1, progress: bool = True, assignments_dir: Path = ASSIGNMENTS,
-                cell_timeout: int | None = None) -> pd.DataFrame:
+                cell_timeout: int | None = None, demo_key: bool = False,
+                unsafe_no_sandbox: bool = False, checks_dir: Path | None = None,
+                limits: Limits | None = None) -> pd.DataFrame:
     """Grade every submission in ``submissions_dir``; return the grade table (also written to CSV).
 
     The table has one row per student: ``student``, ``status`` (``graded`` or ``not graded``),
     ``reason``, ``total``, ``max_total``, ``manual_pending``, one column of points per graded
     cell, and ``feedback`` (the student's feedback HTML). Files written in ``workdir``:
-    ``<assignment>_grades.csv`` and, for assignments with a predictions CSV,
-    ``<assignment>_leaderboard.csv``. ``assignments_dir`` holds the nbgrader source folders;
-    ``cell_timeout`` (seconds) stops a cell that runs too long (default: nbgrader_config.py).
+    ``<assignment>_grades.csv``, ``<assignment>_leaderboard.csv`` (assignments with a predictions
+    CSV), ``feedback/``, ``autograded/``, ``evidence/`` and the gradebook.
+
+    ``demo_key`` grades with the kit's public demo split instead of the instructor's key;
+    ``unsafe_no_sandbox`` runs student code without a sandbox (the table says so);
+    ``cell_timeout`` (seconds) stops a cell that runs too long; ``limits`` overrides all caps.
     """
+    kit = assignment_kit(assignment_id, assignments_dir, checks_dir)
+    isolation = "none" if unsafe_no_sandbox else "bwrap"
+    if not unsafe_no_sandbox:
+        _require_sandbox()
+    key = _heldout_key(demo_key)
+    limits = limits or _default_limits(workers, cell_timeout)
     course = open_work_course(workdir, assignment_id, assignments_dir, cell_timeout)
-    source_dir = course.root / "source" / assignment_id
-    notebook_names = sorted(p.stem for p in source_dir.glob("*.ipynb"))
-    source_cells = {name: graded_cell_ids(read_notebook(source_dir / f"{name}.ipynb"))
-                    for name in notebook_names}
-    intakes = [inspect_submission(folder, assignment_id, notebook_names, source_cells)
+    kit.prepare(key)
+    source_cells = {kit.notebook_name: graded_cell_ids(kit.source)}
+    intakes = [inspect_submission(folder, assignment_id, [kit.notebook_name], source_cells)
                for folder in discover_submissions(Path(submissions_dir))]
+    outcomes = {i.student: Outcome(i.student, False, list(i.problems)) for i in intakes}
+    for intake in intakes:
+        if intake.gradable:
+            _stage_submission(course, intake, assignment_id)
+        else:
+            forget_submission(course.db_url, assignment_id, intake.student)
+
     gradable = [intake for intake in intakes if intake.gradable]
-    prepare_grading(assignment_id)
-    for intake in gradable:
-        _stage_submission(course, intake, assignment_id)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(_run, kit, course, intake, limits, isolation): intake
+                   for intake in gradable}
+        bar = tqdm(total=len(futures), desc="grading", unit="student", disable=not progress)
+        for future in as_completed(futures):  # judged here, one at a time, as runs finish
+            intake = futures[future]
+            _judge(kit, course, intake, future.result(), outcomes[intake.student], key)
+            if unsafe_no_sandbox:
+                outcomes[intake.student].problems.append(UNSAFE_NOTE)
+            bar.update()
+        bar.close()
 
-    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-    outcomes = _run_parallel(lambda intake: _autograde(course, intake, assignment_id, threads),
-                             gradable, workers, "autograding", progress)
-    locked = [o.student for o in outcomes.values() if _was_locked(o)]
-    for student in locked:  # retried one at a time: no other writer holds the gradebook now
-        outcomes[student] = _autograde(course, next(i for i in gradable if i.student == student),
-                                       assignment_id, threads)
-    graded = [intake for intake in gradable if outcomes[intake.student].autograded]
-    for intake in graded:
-        gradebook_export.score_deleted_cells(course, assignment_id, intake)
-        outcomes[intake.student].problems += rescoring.rescore_outside_kernel(
-            course, assignment_id, intake.student)
-    _run_parallel(lambda intake: _feedback(course, intake, assignment_id, outcomes), graded,
-                  workers, "feedback", progress)
-
-    cell_order = [cell for name in notebook_names for cell in source_cells[name]]
-    table = gradebook_export.grade_table(course, assignment_id, intakes, outcomes, cell_order)
+    for intake in intakes:
+        outcome = outcomes[intake.student]
+        if outcome.autograded:
+            problem = write_feedback(course, assignment_id, intake.student)
+            outcome.problems += [problem] if problem else []
+        else:
+            write_not_graded_page(course, assignment_id, intake.student, outcome.problems)
+    table = gradebook_export.grade_table(course, assignment_id, intakes, outcomes,
+                                         source_cells[kit.notebook_name])
     table.to_csv(course.root / f"{assignment_id}_grades.csv", index=False)
-    leaderboard = build_leaderboard(assignment_id, {i.student: course.submitted(
-        i.student, assignment_id) for i in gradable})
+    scored = {i.student: course.submitted(i.student, assignment_id) for i in gradable
+              if outcomes[i.student].autograded}
+    leaderboard = build_leaderboard(kit.leaderboard, scored, key)
     if leaderboard is not None:
         leaderboard.to_csv(course.root / f"{assignment_id}_leaderboard.csv", index=False)
     return table
+
+
+def _require_sandbox() -> None:
+    try:
+        check_sandbox()
+    except SandboxUnavailable as error:
+        raise CourseError(f"no sandbox can start on this machine, so student code cannot run "
+                          f"safely: {error}. Fix that, or pass --unsafe-no-sandbox to grade "
+                          "without one (the grade table will say so).") from None
+
+
+def _heldout_key(demo_key: bool) -> HeldoutKey:
+    if demo_key:
+        return DEMO_KEY
+    try:
+        return load_key()
+    except MissingKey as error:
+        raise CourseError(str(error)) from None
+
+
+def _default_limits(workers: int, cell_timeout: int | None) -> Limits:
+    """One CPU share per worker; the cell timeout of the command line when given."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    return Limits(cpu_threads=threads, **({"cell_timeout_s": cell_timeout} if cell_timeout else {}))
 
 
 def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) -> None:
@@ -103,52 +166,78 @@ def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) ->
     target = course.submitted(intake.student, assignment_id)
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(intake.folder, target,
+    shutil.copytree(intake.folder, target, symlinks=True,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
 
 
-def _autograde(course: WorkCourse, intake: Intake, assignment_id: str, threads: int) -> Outcome:
-    problems = list(intake.problems)
+@dataclass
+class _Run:
+    """What a worker hands back: the sandbox's result and the notes on changed test cells."""
+
+    result: SandboxResult | None
+    notes: list[str]
+    error: str | None = None
+
+
+def _run(kit: AssignmentKit, course: WorkCourse, intake: Intake, limits: Limits,
+         isolation: str) -> _Run:
+    """Execute one submission's notebook in a sandbox of its own (runs in a worker thread)."""
+    job_dir = course.root / "jobs" / intake.student
+    if job_dir.exists():
+        shutil.rmtree(job_dir)
+    job_dir.mkdir(parents=True)
+    submitted = course.submitted(intake.student, kit.assignment_id)
+    student_nb = nbformat.read(submitted / f"{kit.notebook_name}.ipynb", as_version=4)
+    to_grade = notebook_to_grade(student_nb, kit.source)
+    notebook = job_dir / f"{kit.notebook_name}.ipynb"
+    nbformat.write(to_grade.nb, notebook)
+    (job_dir / "empty.py").touch()
+    job = SandboxJob(notebook=notebook, files=submitted, mounts=kit.mounts(job_dir / "empty.py"),
+                     env=kit.kernel_env(), limits=limits)
     try:
-        result = course.nbgrader("autograde", assignment_id, "--student", intake.student,
-                                 "--force", "--create", timeout=STUDENT_TIMEOUT_S,
-                                 threads=threads)
-    except subprocess.TimeoutExpired:
-        return Outcome(intake.student, False, problems + [
-            f"grading took longer than {STUDENT_TIMEOUT_S} s and was stopped"])
-    log = result.stdout + result.stderr
-    if result.returncode != 0:
-        return Outcome(intake.student, False, problems + [_autograde_failure(log)])
-    return Outcome(intake.student, True, problems)
+        return _Run(run_sandboxed(job, job_dir / "sandbox", isolation), to_grade.notes)
+    except SandboxUnavailable as error:
+        return _Run(None, to_grade.notes, f"the sandbox could not start: {error}")
 
 
-def _autograde_failure(log: str) -> str:
-    lines = [line for line in log.splitlines() if "[ERROR]" in line or "Error" in line]
-    detail = lines[-1].strip() if lines else log.strip().splitlines()[-1:]
-    return f"nbgrader could not autograde this submission: {detail}"
+def _judge(kit: AssignmentKit, course: WorkCourse, intake: Intake, run: _Run, outcome: Outcome,
+           key: HeldoutKey) -> None:
+    """Judge one run's evidence and record it: gradebook, autograded notebook, reasons."""
+    student = intake.student
+    outcome.problems += run.notes
+    if run.result is None:
+        outcome.problems.append(run.error)
+        forget_submission(course.db_url, kit.assignment_id, student)
+        return
+    result = run.result
+    evidence_dir = course.root / "evidence" / student
+    if evidence_dir.exists():
+        shutil.rmtree(evidence_dir)
+    shutil.copytree(result.output_dir / "evidence", evidence_dir) \
+        if (result.output_dir / "evidence").is_dir() else evidence_dir.mkdir(parents=True)
+    outcome.problems += read_evidence(evidence_dir).problems
+    verdicts = judge_submission(kit.judges, evidence_dir,
+                                course.submitted(student, kit.assignment_id),
+                                kit.test_cell_points, demo_key=key.demo)
+    if result.stop_reason:
+        outcome.problems.append(result.stop_reason + _cells_not_run(result, kit))
+    deleted = intake.deleted_cells.get(kit.notebook_name, [])
+    write_grades(course.db_url, kit.assignment_id, student, kit.notebook_name, result.notebook,
+                 verdicts, deleted)
+    autograded = course.autograded(student, kit.assignment_id)
+    if autograded.exists():
+        shutil.rmtree(autograded)
+    autograded.mkdir(parents=True)
+    nbformat.write(with_verdicts(result.notebook, verdicts),
+                   autograded / f"{kit.notebook_name}.ipynb")
+    shutil.rmtree(course.root / "jobs" / student, ignore_errors=True)
+    outcome.autograded, outcome.seconds = True, result.seconds
 
 
-def _was_locked(outcome: Outcome) -> bool:
-    return not outcome.autograded and any(m in p for p in outcome.problems for m in LOCKED_MARKERS)
-
-
-def _feedback(course: WorkCourse, intake: Intake, assignment_id: str,
-              outcomes: dict[str, Outcome]) -> None:
-    result = course.nbgrader("generate_feedback", assignment_id, "--student", intake.student,
-                             "--force")
-    if result.returncode != 0:
-        outcomes[intake.student].problems.append("feedback could not be generated: "
-                                                 + _autograde_failure(result.stdout + result.stderr))
-
-
-def _run_parallel(job, intakes: list[Intake], workers: int, label: str, progress: bool) -> dict:
-    """Run ``job(intake)`` for every intake, ``workers`` at a time, with a progress bar."""
-    results = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(job, intake): intake.student for intake in intakes}
-        bar = tqdm(total=len(futures), desc=label, unit="student", disable=not progress)
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update()
-        bar.close()
-    return results
+def _cells_not_run(result: SandboxResult, kit: AssignmentKit) -> str:
+    """``"; not run, so 0: test_a, test_b"`` for the test cells after the one that stopped."""
+    if result.stopped_cell is None:
+        return ""
+    later = [cell.metadata.nbgrader["grade_id"] for cell in result.notebook.cells[result.stopped_cell:]
+             if cell.metadata.get("nbgrader", {}).get("grade_id") in kit.test_cell_points]
+    return f"; the cells from there on did not run and score 0: {', '.join(later)}" if later else ""

@@ -20,16 +20,6 @@ def cell_max_points(course: WorkCourse, assignment_id: str,
     return {name: points[name] for name in order + sorted(set(points) - set(order))}
 
 
-def score_deleted_cells(course: WorkCourse, assignment_id: str, intake: Intake) -> None:
-    """Deleted graded cells score 0 and need no manual grade (nbgrader leaves them ungraded)."""
-    with Gradebook(course.db_url) as gb:
-        for notebook, cells in intake.deleted_cells.items():
-            for grade_id in cells:
-                grade = gb.find_grade(grade_id, notebook, assignment_id, intake.student)
-                grade.auto_score, grade.manual_score, grade.needs_manual_grade = 0.0, None, False
-        gb.db.commit()
-
-
 def grade_table(course: WorkCourse, assignment_id: str, intakes: list[Intake],
                 outcomes: dict, cell_order: list[str]) -> pd.DataFrame:
     """Rows for graded students come from the gradebook; the others get zeros and the reason.
@@ -44,13 +34,13 @@ def grade_table(course: WorkCourse, assignment_id: str, intakes: list[Intake],
             problems = outcome.problems if outcome else intake.problems
             row = {"student": intake.student, "reason": "; ".join(problems),
                    "max_total": sum(max_points.values()), **dict.fromkeys(max_points, 0.0)}
+            feedback = course.feedback(intake.student, assignment_id)
+            row["feedback"] = ";".join(str(p) for p in sorted(feedback.glob("*.html")))
             if outcome is not None and outcome.autograded:
                 row.update(_gradebook_points(gb, assignment_id, intake.student))
                 row["status"] = "graded"
-                feedback = course.feedback(intake.student, assignment_id)
-                row["feedback"] = ";".join(str(p) for p in sorted(feedback.glob("*.html")))
             else:
-                row.update(status="not graded", total=0.0, manual_pending=0, feedback="")
+                row.update(status="not graded", total=0.0, manual_pending=0)
             rows.append(row)
     columns = FIXED_COLUMNS + list(max_points) + ["feedback"]
     return pd.DataFrame(rows, columns=columns)

@@ -1,40 +1,55 @@
-"""A local Kaggle-style leaderboard from the students' predictions CSVs.
+"""A local Kaggle-style leaderboard from the graded students' predictions CSVs.
 
 Each file is scored on a public and a private part of the held-out labels (as on Kaggle, the
 public score is what students see during the assignment; the private one decides the ranking
-at the end). A file that cannot be scored is listed with the reason.
+at the end; :mod:`autograder.public_private`). Only scored files are ranked; a file that cannot
+be scored is listed without a rank, with the reason in the file's terms.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from autograder.checks.registry import leaderboard_spec
+from autograder.heldout.key import HeldoutKey
 from autograder.predictions_csv import InvalidPredictions
 
 
-def build_leaderboard(assignment_id: str, folders: dict[str, Path]) -> pd.DataFrame | None:
-    """Score ``folder/<file_name>`` for each student; ``None`` for assignments without a CSV.
+@dataclass(frozen=True)
+class LeaderboardSpec:
+    """``score(csv_path, key) -> (public, private)``; raises ``InvalidPredictions`` for a bad
+    file. ``key`` unlocks the held-out labels (:mod:`autograder.heldout`)."""
 
-    Columns: ``rank``, ``student``, ``public_<metric>``, ``private_<metric>``, ``problem``;
-    sorted by the private score (equal scores share a rank), files that could not be scored last.
+    file_name: str
+    metric: str
+    score: Callable[[Path, HeldoutKey], tuple[float, float]]
+    higher_is_better: bool = True
+
+
+def build_leaderboard(spec: LeaderboardSpec | None, folders: dict[str, Path],
+                      key: HeldoutKey) -> pd.DataFrame | None:
+    """Score ``folder/<spec.file_name>`` of each student; ``None`` without a spec.
+
+    Columns: ``rank`` (empty for a file that could not be scored), ``student``,
+    ``public_<metric>``, ``private_<metric>``, ``problem``; sorted by the private score (equal
+    scores share a rank), unscored files last.
     """
-    spec = leaderboard_spec(assignment_id)
     if spec is None:
         return None
+    public_column, private_column = f"public_{spec.metric}", f"private_{spec.metric}"
     rows = []
     for student, folder in folders.items():
-        row = {"student": student, f"public_{spec.metric}": None,
-               f"private_{spec.metric}": None, "problem": ""}
+        row = {"student": student, public_column: None, private_column: None, "problem": ""}
         try:
-            public, private = spec.score(Path(folder) / spec.file_name)
-            row[f"public_{spec.metric}"], row[f"private_{spec.metric}"] = public, private
+            row[public_column], row[private_column] = spec.score(Path(folder) / spec.file_name, key)
         except InvalidPredictions as error:
             row["problem"] = str(error)
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=["student", f"public_{spec.metric}",
-                                        f"private_{spec.metric}", "problem"])
-    private = frame[f"private_{spec.metric}"].astype(float)
-    rank = private.rank(method="min", ascending=not spec.higher_is_better, na_option="bottom")
-    frame.insert(0, "rank", rank.astype(int))
-    return frame.sort_values(["rank", "student"], kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=["student", public_column, private_column, "problem"])
+    private = frame[private_column].astype(float)
+    rank = private.rank(method="min", ascending=not spec.higher_is_better, na_option="keep")
+    frame.insert(0, "rank", rank.astype("Int64"))
+    order = frame.assign(unscored=rank.isna()).sort_values(["unscored", "rank", "student"],
+                                                           kind="stable")
+    return order.drop(columns="unscored").reset_index(drop=True)

@@ -1,47 +1,41 @@
-"""Two nbgrader preprocessors that make grades and feedback fair to students.
+"""Two nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
 
-- :class:`StderrIsNotAnError` runs right after execution during autograde. nbgrader zeroes a
-  test cell that printed anything on stderr, so a harmless torch ``UserWarning`` would cost a
-  student the points of a passing cell. Stderr text is kept, relabelled as stdout, so the
-  warning stays visible and only real errors count.
 - :class:`HideTestTracebacks` runs while feedback is generated. A test cell that failed shows
-  the error's name and message only: no stack, no source lines, so neither a hidden test's code
-  nor the inside of a check reaches a student.
+  its verdict in words only: no stack, no source lines, so neither a hidden test's code nor the
+  inside of a check reaches a student.
+- :class:`RefuseAutograde` stops plain ``nbgrader autograde``: grading must go through
+  ``python -m autograder grade``, which runs each submission in a sandbox and judges outside.
 """
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_solution
 
-STDERR_NOTE = "[warning printed on stderr; it does not affect your grade]\n"
+from autograder.notebook_cells import is_test_cell
 
-
-class StderrIsNotAnError(NbGraderPreprocessor):
-    """Relabel stderr stream outputs as stdout so that only real errors zero a cell."""
-
-    def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code":
-            for output in cell.outputs:
-                if output.output_type == "stream" and output.name == "stderr":
-                    output.name = "stdout"
-                    output.text = STDERR_NOTE + output.text
-        return cell, resources
+REFUSAL = ("grade with `python -m autograder grade <assignment> --submissions DIR`: it runs each "
+           "submission in a sandbox and judges the hidden checks outside the student's kernel. "
+           "Plain `nbgrader autograde` would run student code unsandboxed and cannot judge them.")
 
 
 class HideTestTracebacks(NbGraderPreprocessor):
-    """Replace the traceback of every error in a test cell by its name and message."""
+    """Replace the traceback of every error in a test cell by the student's words for it."""
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+        if is_test_cell(cell):
             for output in cell.outputs:
-                if output.output_type == "error":
+                if output.output_type == "error" and output.ename != "CheckFailed":
                     output.traceback = [student_message(output.ename, output.evalue)]
         return cell, resources
 
 
+class RefuseAutograde(NbGraderPreprocessor):
+    """Fail ``nbgrader autograde`` with what to run instead."""
+
+    def preprocess(self, nb, resources):
+        raise RuntimeError(REFUSAL)
+
+
 def student_message(ename: str, evalue: str) -> str:
     """The one line a student sees for an error raised in a test cell."""
-    if ename == "CheckFailed":
-        return f"Hidden check failed: {evalue}"
     if ename == "NotImplementedError":
         return "Not done yet: a cell this test depends on still raises NotImplementedError."
     if ename == "CellTimeoutError":

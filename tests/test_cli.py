@@ -28,7 +28,7 @@ def graded_by_cli(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     copy_submission(SAMPLES / "a3_cifar", root / "submissions" / "solution")
     grade = autograder("grade", "a3_cifar", "--submissions", str(root / "submissions"),
-                       "--workdir", str(root / "work"))
+                       "--workdir", str(root / "work"), "--demo-key")
     board = autograder("leaderboard", "a3_cifar", "--workdir", str(root / "work"))
     return root, grade, board
 

@@ -31,7 +31,8 @@ def graded(request, tmp_path_factory):
     submissions = sample_class(assignment_id, tmp_path_factory.mktemp(f"{assignment_id}_class"),
                                class_sources(known_wrong.KNOWN_WRONG, known_wrong.CLASS))
     workdir = tmp_path_factory.mktemp(f"{assignment_id}_work")
-    table = grade_class(assignment_id, submissions, workdir, workers=2, progress=False)
+    table = grade_class(assignment_id, submissions, workdir, workers=2, progress=False,
+                        demo_key=True)
     points = autograded_points(read_notebook(source_notebook(assignment_id)))
     return assignment_id, known_wrong, table.set_index("student"), workdir, points
 

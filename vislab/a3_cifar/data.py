@@ -2,7 +2,7 @@
 
 Which set is one setting: ``$VISLAB_A3_DATASET`` = ``textured-digits`` (the embedded default)
 or ``cifar10`` (after ``python datasets.py prepare cifar10 --from DIR``). Test images come without
-labels: the held-out labels live with the autograder (:func:`heldout_test_labels`).
+labels (:mod:`vislab.data.test_inputs`): the held-out labels live on the grading side only.
 """
 
 from collections.abc import Callable
@@ -15,6 +15,7 @@ from vislab.data import cifar10, tensor_cache
 from vislab.data.choice import chosen_dataset
 from vislab.data.image_tensors import NormalizedImages
 from vislab.data.loaders import make_loader, split_train_val
+from vislab.data.test_inputs import load_test_inputs
 
 ASSIGNMENT = "a3_cifar"
 DEFAULT = textured_digits.NAME
@@ -72,15 +73,10 @@ def load_a3_data(val_fraction: float = 0.1, seed: int = 0) -> ImageClassificatio
     name = dataset_name()
     data = _cached(name)
     X, y = data["train_X"], data["train_y"]
+    test_X = load_test_inputs(name)["test_X"]
     train, val = split_train_val(torch.utils.data.TensorDataset(X, y), val_fraction, seed)
     return ImageClassificationData(
         name=name, class_names=SOURCES[name][1](),
         train_X=X[train.indices], train_y=y[train.indices],
         val_X=X[val.indices], val_y=y[val.indices],
-        test_X=data["test_X"], test_ids=list(range(len(data["test_X"]))))
-
-
-def heldout_test_labels(name: str) -> torch.Tensor:
-    """The test labels of ``name`` (autograder only), building the embedded set if needed."""
-    _cached(name)
-    return tensor_cache.load_tensors(name, heldout=True)["test_y"]
+        test_X=test_X, test_ids=list(range(len(test_X))))

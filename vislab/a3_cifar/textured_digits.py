@@ -8,6 +8,10 @@ the training images (the last 300 of the 1,797), so the test set measures genera
 
 Unlike CIFAR-10's 50,000 + 10,000 it has 12,000 training and 2,000 test images, sized for a
 2-core CPU; it is hard enough that the given baseline CNN is clearly beaten by a better one.
+
+Only the training images are built here. The test images are drawn by the grading side
+(``autograder/checks/a3_cifar/heldout.py``) with the same code from a seed that only the
+instructor's key gives, so their labels cannot be rebuilt from this module.
 """
 
 import math
@@ -96,37 +100,46 @@ def _render(glyphs: torch.Tensor, distractors: torch.Tensor, generator: torch.Ge
     return (image.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
-def build(num_train: int = NUM_TRAIN, num_test: int = NUM_TEST) -> dict[str, torch.Tensor]:
-    """The whole dataset: ``train_X`` (Tensor[num_train, 3, 32, 32] uint8), ``train_y``,
-    ``test_X`` and ``test_y``, the same on every machine (seeded)."""
-    generator = seeded_generator(SEED)
+def glyphs_and_labels() -> tuple[torch.Tensor, torch.Tensor]:
+    """sklearn's 1,797 digits as glyphs (Tensor[1797, 8, 8] in [0, 1]) and labels (Tensor[1797])."""
     digits = load_digits()
-    glyphs = torch.tensor(digits.images, dtype=torch.float32) / 16
-    labels = torch.tensor(digits.target, dtype=torch.int64)
-    pools = {"train": torch.arange(len(glyphs) - TEST_WRITERS),
-             "test": torch.arange(len(glyphs) - TEST_WRITERS, len(glyphs))}
-    data = {}
-    for split, count in [("train", num_train), ("test", num_test)]:
-        pool = pools[split]
-        picked = pool[torch.randint(len(pool), (count,), generator=generator)]
-        others = pool[torch.randint(len(pool), (count,), generator=generator)]
-        data[f"{split}_X"] = _render(glyphs[picked], glyphs[others], generator)
-        data[f"{split}_y"] = labels[picked]
-    return data
+    return (torch.tensor(digits.images, dtype=torch.float32) / 16,
+            torch.tensor(digits.target, dtype=torch.int64))
+
+
+def writer_pool(split: str) -> torch.Tensor:
+    """Indices of the glyphs a split draws from: test images use the last ``TEST_WRITERS``."""
+    count = len(load_digits().images)
+    return (torch.arange(count - TEST_WRITERS) if split == "train"
+            else torch.arange(count - TEST_WRITERS, count))
+
+
+def draw_images(pool: torch.Tensor, count: int, generator: torch.Generator,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` images (Tensor[count, 3, 32, 32] uint8) of digits drawn from the glyphs ``pool``
+    with ``generator``, and their labels (Tensor[count])."""
+    glyphs, labels = glyphs_and_labels()
+    picked = pool[torch.randint(len(pool), (count,), generator=generator)]
+    others = pool[torch.randint(len(pool), (count,), generator=generator)]
+    return _render(glyphs[picked], glyphs[others], generator), labels[picked]
+
+
+def build(num_train: int = NUM_TRAIN) -> dict[str, torch.Tensor]:
+    """The training images: ``train_X`` (Tensor[num_train, 3, 32, 32] uint8) and ``train_y``,
+    the same on every machine (seed ``SEED``). The test images are drawn by the grading side
+    from a secret seed and released without labels (:mod:`vislab.data.test_inputs`)."""
+    train_X, train_y = draw_images(writer_pool("train"), num_train, seeded_generator(SEED))
+    return {"train_X": train_X, "train_y": train_y}
 
 
 def prepare(source=None) -> None:
-    """Build and cache the dataset; the test labels go to the held-out folder."""
-    data = build()
-    heldout = {"test_y": data.pop("test_y")}
-    tensor_cache.save_tensors(NAME, data)
-    tensor_cache.save_tensors(NAME, heldout, heldout=True)
+    """Build and cache the training images."""
+    tensor_cache.save_tensors(NAME, build())
 
 
 def _verify() -> str:
     data = tensor_cache.load_tensors(NAME)
-    tensor_cache.load_tensors(NAME, heldout=True)
-    return f"{len(data['train_X'])} train + {len(data['test_X'])} test images, hash ok"
+    return f"{len(data['train_X'])} training images, hash ok"
 
 
 DATASETS = [

@@ -5,6 +5,10 @@
 red, green and blue planes of 32x32 images, row-major) and ``b"labels"`` (10000 ints).
 ``python datasets.py prepare cifar10 --from DIR`` reads them from ``DIR`` (the folder itself or
 its parent); without ``--from`` torchvision downloads the archive when a network is there.
+
+The test images are cached as released test inputs (:mod:`vislab.data.test_inputs`) without
+their labels; the grading side keeps the labels (CIFAR-10's test labels are public anyway:
+anyone can download them, so a course that grades on CIFAR-10 grades on a known test set).
 """
 
 import pickle
@@ -15,12 +19,15 @@ import torch
 
 from vislab.data import tensor_cache
 from vislab.data.registry import DatasetSpec
+from vislab.data.test_inputs import load_test_inputs, save_test_inputs
 from vislab.paths import dataset_dir
 
 NAME = "cifar10"
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
 TEST_BATCH = "test_batch"
+#: the key fingerprint of test inputs whose labels are public
+PUBLIC_LABELS = "public"
 
 
 def find_batches_dir(source: Path) -> Path:
@@ -77,9 +84,8 @@ def prepare(source: Path | None) -> None:
         source = download_root
     batches_dir = find_batches_dir(Path(source))
     data = read_cifar10(batches_dir)
-    heldout = {"test_y": data.pop("test_y")}
-    tensor_cache.save_tensors(NAME, data)
-    tensor_cache.save_tensors(NAME, heldout, heldout=True)
+    tensor_cache.save_tensors(NAME, {"train_X": data["train_X"], "train_y": data["train_y"]})
+    save_test_inputs(NAME, {"test_X": data["test_X"]}, fingerprint=PUBLIC_LABELS)
     (dataset_dir(NAME) / "classes.txt").write_text("\n".join(read_class_names(batches_dir)))
 
 
@@ -89,8 +95,8 @@ def class_names() -> list[str]:
 
 def _verify() -> str:
     data = tensor_cache.load_tensors(NAME)
-    tensor_cache.load_tensors(NAME, heldout=True)
-    return f"{len(data['train_X'])} train + {len(data['test_X'])} test images, hash ok"
+    test = load_test_inputs(NAME)
+    return f"{len(data['train_X'])} train + {len(test['test_X'])} test images, hash ok"
 
 
 DATASETS = [

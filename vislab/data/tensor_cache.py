@@ -1,13 +1,12 @@
 """Caching built datasets as tensors, verified by a SHA-256 written next to them."""
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from vislab.files import atomic_write
 from vislab.paths import dataset_dir, heldout_dir
 
 DATA_FILE = "tensors.pt"
@@ -44,20 +43,9 @@ def save_tensors(name: str, tensors: dict[str, torch.Tensor], heldout: bool = Fa
     folder = _folder(name, heldout)
     sha = tensors_sha256(tensors)
     # atomic: two processes building the same dataset at once never leave a torn file
-    _atomic_write(folder / DATA_FILE, lambda handle: torch.save(tensors, handle))
-    _atomic_write(folder / HASH_FILE, lambda handle: handle.write((sha + "\n").encode()))
+    atomic_write(folder / DATA_FILE, lambda handle: torch.save(tensors, handle))
+    atomic_write(folder / HASH_FILE, lambda handle: handle.write((sha + "\n").encode()))
     return sha
-
-
-def _atomic_write(path: Path, write: Callable) -> None:
-    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.replace(scratch, path)
-    except BaseException:
-        os.unlink(scratch)
-        raise
 
 
 def is_cached(name: str, heldout: bool = False) -> bool:

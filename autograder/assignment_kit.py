@@ -1,0 +1,118 @@
+"""What the grading process knows about one assignment, and what its sandbox may see.
+
+An assignment ``<id>`` has one notebook, ``assignments/<id>/<id>.ipynb`` (the nbgrader source),
+and a checks package ``autograder/checks/<id>/``:
+
+- ``evidence.py``: what its hidden test cells call in the student's kernel (mounted in the
+  sandbox, read-only, and the only part of the package that is);
+- ``judges.py``: the hidden pytest checks that turn evidence into points (grading side only);
+- ``__init__.py``: ``prepare_grading(key)`` (build the released data and the held-out labels
+  before any sandbox starts) and, for an assignment with a predictions CSV,
+  ``LEADERBOARD = LeaderboardSpec(...)``.
+
+Inside a sandbox the kernel sees ``vislab`` (the package notebooks import), the evidence module
+and its runtime (:mod:`autograder.evidence`), and the released data (``cache/datasets``,
+``cache/checkpoints``): never the judges, the references, the held-out labels or the gradebook.
+"""
+
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+
+from autograder.heldout.key import HeldoutKey
+from autograder.notebook_cells import autograded_points, read_notebook
+from autograder.sandbox.job import Mount
+from vislab.paths import REPO_ROOT, cache_dir
+
+CHECKS = REPO_ROOT / "autograder" / "checks"
+#: environment variables of the grading machine that a graded notebook also sees
+PASSED_VARIABLES = ("VISLAB_A1_DATASET", "VISLAB_A2_DATASET", "VISLAB_A3_DATASET",
+                    "VISLAB_A4_DATASET", "VISLAB_RESNET18_WEIGHTS")
+#: folders of the cache that hold released data (never the held-out labels)
+RELEASED_CACHE = ("datasets", "checkpoints")
+
+
+@dataclass(frozen=True)
+class AssignmentKit:
+    assignment_id: str
+    source_dir: Path
+    checks_dir: Path
+
+    @property
+    def notebook_name(self) -> str:
+        return self.assignment_id
+
+    @cached_property
+    def source(self) -> nbformat.NotebookNode:
+        return read_notebook(self.source_dir / f"{self.notebook_name}.ipynb")
+
+    @cached_property
+    def test_cell_points(self) -> dict[str, float]:
+        """grade_id -> points of every test cell of the source notebook, in notebook order."""
+        return autograded_points(self.source)
+
+    @property
+    def judges(self) -> Path:
+        return self.checks_dir / "judges.py"
+
+    @property
+    def evidence(self) -> Path:
+        return self.checks_dir / "evidence.py"
+
+    @cached_property
+    def declarations(self) -> ModuleType | None:
+        """The checks package's ``__init__`` (``prepare_grading``, ``LEADERBOARD``), if any."""
+        if self.checks_dir == CHECKS / self.assignment_id:
+            return importlib.import_module(f"autograder.checks.{self.assignment_id}")
+        init = self.checks_dir / "__init__.py"
+        if not init.exists():
+            return None
+        spec = importlib.util.spec_from_file_location(f"checks_{self.assignment_id}", init)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    @property
+    def leaderboard(self):
+        """The checks package's ``LEADERBOARD`` (:class:`autograder.leaderboard.LeaderboardSpec`)."""
+        return getattr(self.declarations, "LEADERBOARD", None)
+
+    def prepare(self, key: HeldoutKey) -> None:
+        """Build what grading needs (released data, held-out labels) once, before any sandbox."""
+        prepare = getattr(self.declarations, "prepare_grading", None)
+        if prepare is not None:
+            prepare(key)
+
+    def mounts(self, empty_file: Path) -> list[Mount]:
+        """The read-only views a sandbox of this assignment gets (``empty_file``: an empty file
+        on the host, mounted over package ``__init__`` files so they import nothing)."""
+        inside_checks = CHECKS / self.assignment_id
+        views = [Mount(REPO_ROOT / "vislab", REPO_ROOT / "vislab"),
+                 Mount(REPO_ROOT / "autograder" / "evidence.py",
+                       REPO_ROOT / "autograder" / "evidence.py"),
+                 Mount(empty_file, CHECKS / "__init__.py"),
+                 Mount(empty_file, inside_checks / "__init__.py"),
+                 Mount(self.evidence.resolve(), inside_checks / "evidence.py")]
+        cache = cache_dir().resolve()
+        views += [Mount(cache / name, cache / name) for name in RELEASED_CACHE
+                  if (cache / name).is_dir()]
+        return views
+
+    def kernel_env(self) -> dict[str, str]:
+        """The environment of a graded kernel: autograde mode, the cache, the chosen datasets."""
+        passed = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
+        return {"NBGRADER_EXECUTION": "autograde", "VISLAB_CACHE": str(cache_dir().resolve()),
+                **passed}
+
+
+def assignment_kit(assignment_id: str, assignments_dir: Path,
+                   checks_dir: Path | None = None) -> AssignmentKit:
+    """The kit of ``assignment_id``; ``checks_dir`` defaults to ``autograder/checks/<id>``."""
+    return AssignmentKit(assignment_id, Path(assignments_dir) / assignment_id,
+                         Path(checks_dir or CHECKS / assignment_id))

@@ -1,0 +1,93 @@
+"""Evidence of a3_cifar, collected in the student's kernel by the hidden test cells.
+
+Each function runs the student's answer (or code, on hidden inputs) and records what came out
+(:func:`autograder.evidence.record`); it decides nothing. The judges
+(``autograder/checks/a3_cifar/judges.py``) compare the records with references computed outside.
+"""
+
+from autograder.evidence import describe_error, outcome, parameter_facts, record
+
+IMAGE = [[1, 0, 2, 3, 1], [3, 2, 0, 7, 0], [0, 6, 1, 1, 4]]
+SOBEL = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+#: (size, kernel_size, stride, padding), including sizes that do not divide evenly
+OUTPUT_SIZE_INPUTS = [(32, 5, 1, 2), (28, 3, 1, 0), (512, 9, 1, 0), (504, 2, 2, 0), (252, 3, 2, 0),
+                      (7, 3, 2, 1), (224, 7, 2, 3), (10, 4, 3, 1), (5, 5, 1, 0)]
+HIDDEN_MODEL_SEED = 3
+NUM_CLASSES = 10
+
+
+def conv_by_hand(conv_result, convention) -> None:
+    record("conv_by_hand", conv_result=conv_result, convention=convention)
+
+
+def invariance_layer(answer) -> None:
+    record("invariance_layer", answer=answer)
+
+
+def output_size_function(output_size) -> None:
+    record("output_size_function",
+           results=[outcome(output_size, *case) for case in OUTPUT_SIZE_INPUTS])
+
+
+def size_answers(same_padding_5x5, kernel_for_504, pooled_size, strided_conv_size) -> None:
+    record("size_answers", same_padding_5x5=same_padding_5x5, kernel_for_504=kernel_for_504,
+           pooled_size=pooled_size, strided_conv_size=strided_conv_size)
+
+
+def parameter_count(baseline_parameters) -> None:
+    record("parameter_count", baseline_parameters=baseline_parameters)
+
+
+def improved_models(*model_classes) -> None:
+    """For each class: whether it builds an ``nn.Module`` and the shape of its output on a batch
+    of three 3x32x32 images (or the error it raised)."""
+    import torch
+    from torch import nn
+
+    models = []
+    for model_class in model_classes:
+        facts = {"name": getattr(model_class, "__name__", repr(model_class)[:80])}
+        try:
+            model = model_class()
+            facts["is_module"] = isinstance(model, nn.Module)
+            with torch.no_grad():
+                facts["output_shape"] = list(model.eval()(torch.randn(3, 3, 32, 32)).shape)
+            facts["parameters"] = parameter_facts(model)
+        except Exception as error:  # noqa: BLE001 (student code)
+            facts["error"] = describe_error(error)
+        models.append(facts)
+    record("improved_models", models=models)
+
+
+def transfer_model(prepare_transfer_model) -> None:
+    """What ``prepare_transfer_model`` makes of a resnet18: its parameters and output shape."""
+    import torch
+    import torchvision
+
+    made = outcome(prepare_transfer_model, torchvision.models.resnet18(), NUM_CLASSES)
+    if "error" in made:
+        record("transfer_model", error=made["error"])
+        return
+    model = made["value"]
+    try:
+        with torch.no_grad():
+            shape = list(model.eval()(torch.randn(2, 3, 64, 64)).shape)
+        record("transfer_model", parameters=parameter_facts(model), output_shape=shape,
+               fc_out_features=getattr(getattr(model, "fc", None), "out_features", None))
+    except Exception as error:  # noqa: BLE001 (student code)
+        record("transfer_model", error=describe_error(error))
+
+
+def hidden_model_and_image(seed: int):
+    """A randomly initialised resnet18 (eval mode) and one random image (Tensor[1, 3, 96, 80])."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(seed)
+    model = torchvision.models.resnet18().eval()
+    return model, torch.rand(1, 3, 96, 80)
+
+
+def first_layer_activations(activations_fn) -> None:
+    model, X = hidden_model_and_image(HIDDEN_MODEL_SEED)
+    record("first_layer_activations", **outcome(activations_fn, model, X))
