@@ -7,8 +7,8 @@ and a checks package ``autograder/checks/<id>/``:
   sandbox, read-only, and the only part of the package that is);
 - ``judges.py``: the hidden pytest checks that turn evidence into points (grading side only);
 - ``__init__.py``: ``prepare_grading(key)`` (build the released data and the held-out labels
-  before any sandbox starts) and, for an assignment with a predictions CSV,
-  ``LEADERBOARD = LeaderboardSpec(...)``.
+  before any sandbox starts), ``HANDED_IN`` (files judged from the handed-in folder) and, for
+  an assignment with a predictions CSV, ``LEADERBOARD = LeaderboardSpec(...)``.
 
 Inside a sandbox the kernel sees ``vislab`` (the package notebooks import), the evidence module
 and its runtime (:mod:`autograder.evidence`), and the released data (``cache/datasets``,
@@ -82,6 +82,13 @@ class AssignmentKit:
     def leaderboard(self):
         """The checks package's ``LEADERBOARD`` (:class:`autograder.leaderboard.LeaderboardSpec`)."""
         return getattr(self.declarations, "LEADERBOARD", None)
+
+    @property
+    def handed_in_files(self) -> list[str]:
+        """Files a submission must hand in next to its notebook (the checks package's
+        ``HANDED_IN`` and the leaderboard's CSV): their absence is named in the grade table."""
+        files = list(getattr(self.declarations, "HANDED_IN", []))
+        return files + ([self.leaderboard.file_name] if self.leaderboard else [])
 
     def prepare(self, key: HeldoutKey) -> None:
         """Build what grading needs (released data, held-out labels) once, before any sandbox."""

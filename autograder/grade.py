@@ -103,6 +103,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     for intake in intakes:
         if intake.gradable:
             _stage_submission(course, intake, assignment_id)
+            outcomes[intake.student].problems += _missing_files(kit, course, intake.student)
         else:
             forget_submission(course.db_url, assignment_id, intake.student)
 
@@ -168,6 +169,12 @@ def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) ->
         shutil.rmtree(target)
     shutil.copytree(intake.folder, target, symlinks=True,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+
+def _missing_files(kit: AssignmentKit, course: WorkCourse, student: str) -> list[str]:
+    folder = course.submitted(student, kit.assignment_id)
+    return [f"{name} was not handed in: the cells graded from it score 0"
+            for name in kit.handed_in_files if not (folder / name).exists()]
 
 
 @dataclass

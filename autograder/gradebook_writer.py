@@ -12,11 +12,13 @@ could not be graded has no submission row at all, so formgrader never lists a st
 manual grade" for them.
 """
 
+import warnings
 from datetime import UTC, datetime
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import compute_checksum, determine_grade, is_grade, is_solution, is_task
+from sqlalchemy.exc import SAWarning
 
 from autograder.judging.verdicts import CellVerdict
 from autograder.notebook_cells import grade_id, is_test_cell
@@ -29,7 +31,9 @@ def write_grades(db_url: str, assignment_id: str, student: str, notebook_name: s
     nbgrader would, and zero for its ``deleted`` graded cells."""
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
-        gb.update_or_create_submission(assignment_id, student, timestamp=datetime.now(UTC))
+        with warnings.catch_warnings():  # nbgrader's first write of a submission, SQLAlchemy 2
+            warnings.filterwarnings("ignore", message=".*not in session", category=SAWarning)
+            gb.update_or_create_submission(assignment_id, student, timestamp=datetime.now(UTC))
         for cell in graded.cells:
             name = grade_id(cell)
             if name is None:

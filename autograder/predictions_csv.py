@@ -31,6 +31,7 @@ def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
     if not path.exists():
         raise InvalidPredictions(f"{path.name} was not handed in: run the notebook so that it "
                                  "writes the file, and hand it in next to the notebook")
+    _check_text(path)
     try:
         frame = pd.read_csv(path, dtype={ID_COLUMN: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
@@ -59,7 +60,23 @@ def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
     return frame.set_index(ID_COLUMN).loc[expected_ids].reset_index()
 
 
+def _check_text(path: Path) -> None:
+    """Faults of the file as text, named in its own terms before pandas reads it."""
+    head = path.read_bytes()[:4096]
+    if head.startswith(b"\xef\xbb\xbf"):
+        raise InvalidPredictions(f"{path.name} starts with a byte-order mark (BOM, bytes EF BB BF): "
+                                 "save it as plain UTF-8 (vislab.kaggle.write_predictions does)")
+    first_line = head.split(b"\n", 1)[0]
+    if b";" in first_line and b"," not in first_line:
+        raise InvalidPredictions(f"{path.name} separates its columns with ';': use ',' (as "
+                                 "vislab.kaggle.write_predictions does)")
+
+
 def _check_ids(found: pd.Series, expected: list[str], name: str) -> None:
+    floats = found[found.str.fullmatch(r"-?\d+\.0+", na=False)]
+    if len(floats) and not set(floats) & set(expected):
+        raise InvalidPredictions(f"{name} writes its ids as decimals ({floats.iloc[0]!r}): write "
+                                 "them as whole numbers, e.g. 1 instead of 1.0")
     duplicated = found[found.duplicated()].unique().tolist()
     if duplicated:
         raise InvalidPredictions(f"{name} lists some ids more than once ({duplicated[:5]}): "
@@ -81,6 +98,11 @@ def _check_range(frame: pd.DataFrame, columns: list[str], value_range: tuple[flo
         values = frame[columns].to_numpy(dtype=float)
     except ValueError:
         raise InvalidPredictions(f"{name} has predictions that are not numbers") from None
+    infinite = np.isinf(values).any(axis=1)
+    if np.any(infinite):
+        rows = frame.loc[infinite, ID_COLUMN].head(5).tolist()
+        raise InvalidPredictions(f"{name} has infinite values (inf) at ids {rows}...: write finite "
+                                 "probabilities")
     bad = ((values < low) | (values > high)).any(axis=1)
     if np.any(bad):
         rows = frame.loc[bad, ID_COLUMN].head(5).tolist()

@@ -1,4 +1,8 @@
-"""Shared fixtures: an isolated vislab cache, and a tiny nbgrader assignment for grading tests."""
+"""Shared fixtures: an isolated vislab cache, and a tiny assignment for the grading pipeline.
+
+The tiny assignment has no torch in it, so a sandboxed run of it takes about a second: it is
+what the pipeline's own tests grade (each real assignment is graded end to end elsewhere).
+"""
 
 from pathlib import Path
 
@@ -26,12 +30,52 @@ def _cell(kind: str, source: str, grade_id: str | None = None, points: float | N
 
 
 TINY_ID = "t0_tiny"
-#: grade_id -> points of the tiny assignment
+#: grade_id -> points of the tiny assignment's test cells
 TINY_POINTS = {"test_add": 2, "test_mul_with_warning": 1, "test_partial": 3}
 
+TINY_EVIDENCE = '''
+from autograder.evidence import outcome, record
 
-def write_tiny_assignment(assignments_dir: Path) -> Path:
-    """A source notebook with a hidden check, a test cell that warns on stderr, partial credit."""
+
+def add_results(add):
+    record("add", results=[outcome(add, 2, 3), outcome(add, -1, 1)])
+
+
+def mul_results(mul):
+    record("mul", results=[outcome(mul, 2, 3)])
+
+
+def partial(mul):
+    record("partial", one=outcome(mul, 1, 1))
+'''
+TINY_JUDGES = '''
+import pytest
+
+
+@pytest.mark.cell("test_add")
+def test_add_hidden(evidence):
+    results = evidence("add")["results"]
+    assert results[0].get("value") == 5, "add(2, 3) should be 5"
+    assert results[1].get("value") == 0, "add(-1, 1) should be 0"
+
+
+@pytest.mark.cell("test_mul_with_warning")
+def test_mul_hidden(evidence):
+    assert evidence("mul")["results"][0].get("value") == 6, "mul(2, 3) should be 6"
+
+
+@pytest.mark.cell("test_partial")
+def test_partial_credit(evidence, credit):
+    assert evidence("partial")["one"].get("value") == 1, "mul(1, 1) should be 1"
+    credit(1.5)
+'''
+
+
+def write_tiny_assignment(root: Path) -> tuple[Path, Path]:
+    """(assignments folder, checks folder) of a tiny assignment with hidden checks, a test cell
+    that warns on stderr, and partial credit."""
+    hidden = "### BEGIN HIDDEN TESTS\nfrom autograder.checks.t0_tiny import evidence\n{}\n" \
+             "### END HIDDEN TESTS"
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -39,29 +83,19 @@ def write_tiny_assignment(assignments_dir: Path) -> Path:
         _cell("markdown", "# Tiny assignment\nWrite `add` and `mul`."),
         _cell("code", "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n"
                       "    ### END SOLUTION", "add", solution=True),
-        _cell("code", "assert add(1, 1) == 2\n### BEGIN HIDDEN TESTS\n"
-                      "from autograder.checks.core import CheckFailed\n"
-                      "if add(2, 3) != 5:\n"
-                      "    raise CheckFailed('add_hidden', 'add(2, 3) should be 5')\n"
-                      "### END HIDDEN TESTS", "test_add", points=2),
+        _cell("code", "assert add(1, 1) == 2\n" + hidden.format("evidence.add_results(add)"),
+              "test_add", points=2),
         _cell("code", "def mul(a, b):\n    ### BEGIN SOLUTION\n    return a * b\n"
                       "    ### END SOLUTION", "mul", solution=True),
         _cell("code", "import warnings\nwarnings.warn('a harmless library warning')\n"
-                      "assert mul(2, 3) == 6", "test_mul_with_warning", points=1),
-        _cell("code", "### BEGIN HIDDEN TESTS\nfrom autograder.checks.core import partial_points\n"
-                      "mul(1, 1)\npartial_points(0.75, baseline=0.5, target=1.0, max_points=3)\n"
-                      "### END HIDDEN TESTS", "test_partial", points=3),
+                      "assert mul(2, 3) == 6\n" + hidden.format("evidence.mul_results(mul)"),
+              "test_mul_with_warning", points=1),
+        _cell("code", hidden.format("evidence.partial(mul)"), "test_partial", points=3),
     ]
-    folder = assignments_dir / TINY_ID
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{TINY_ID}.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
-@pytest.fixture
-def tiny_assignment(tmp_path) -> Path:
-    """The folder holding the tiny assignment's source (pass it as ``assignments_dir``)."""
-    assignments_dir = tmp_path / "assignments"
-    write_tiny_assignment(assignments_dir)
-    return assignments_dir
+    assignments, checks = root / "assignments", root / "checks" / TINY_ID
+    (assignments / TINY_ID).mkdir(parents=True, exist_ok=True)
+    checks.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, assignments / TINY_ID / f"{TINY_ID}.ipynb")
+    (checks / "evidence.py").write_text(TINY_EVIDENCE)
+    (checks / "judges.py").write_text(TINY_JUDGES)
+    return assignments, checks

@@ -41,6 +41,9 @@ def test_nothing_is_written_under_nbgrader(tmp_path, monkeypatch):
     ("Id,Category\n0,1\n1,11\n2,1\n", "outside"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not a readable CSV"),
     ("", "not a readable CSV"),
+    (b"\xef\xbb\xbfId,Category\n0,1\n1,1\n2,1\n", "byte-order mark"),
+    ("Id;Category\n0;1\n1;1\n2;1\n", "separates its columns with ';'"),
+    ("Id,Category\n0.0,1\n1.0,1\n2.0,1\n", r"ids as decimals \('0.0'\)"),
 ])
 def test_each_fault_has_its_own_message(tmp_path, text, message):
     with pytest.raises(InvalidPredictions, match=message):
@@ -50,6 +53,11 @@ def test_each_fault_has_its_own_message(tmp_path, text, message):
 def test_scores_outside_the_range_are_rejected(tmp_path):
     with pytest.raises(InvalidPredictions, match=r"outside \[0.0, 1.0\].*probabilities"):
         _read(tmp_path, "Id,Category\n0,0.5\n1,1.5\n2,0.1\n", value_range=(0.0, 1.0))
+
+
+def test_infinite_scores_are_named_as_such(tmp_path):
+    with pytest.raises(InvalidPredictions, match=r"infinite values \(inf\) at ids \['1'\]"):
+        _read(tmp_path, "Id,Category\n0,0.5\n1,inf\n2,0.1\n", value_range=(0.0, 1.0))
 
 
 def test_a_missing_file_says_how_to_make_it(tmp_path):
