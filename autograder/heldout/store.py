@@ -2,9 +2,10 @@
 
 ``$VISLAB_HELDOUT_DIR`` (default ``<repo>/grading/heldout``, ignored by git) holds one folder per
 key (its public fingerprint) and dataset: ``labels.pt`` (a dict of tensors, read with
-``weights_only``) and ``seal.txt``, an HMAC of the tensors' hash made with the key. No sandbox mounts this folder. Before it trusts the
-labels, the grading side checks the seal: labels rewritten by anyone without the key, even with
-a recomputed plain hash, are refused with a message, and grading stops.
+``weights_only``) and ``seal.txt``, an HMAC of the tensors' hash made with the key. No sandbox
+mounts this folder. Before it trusts the labels, the grading side checks the seal: labels
+rewritten by anyone without the key, even with a recomputed plain hash, are refused with a
+message, and grading stops.
 """
 
 import os
