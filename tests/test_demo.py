@@ -50,10 +50,11 @@ def test_deleted_test_cell_scores_zero_and_is_named(graded):
     assert all(row[cell] == max_points[cell] for cell in others)
 
 
-def test_leaderboard_gives_equal_scores_one_rank_and_ranks_missing_files_last(graded):
+def test_leaderboard_ranks_only_scored_files_and_gives_equal_scores_one_rank(graded):
     _, workdir, _, _ = graded
     board = pd.read_csv(workdir / "a3_cifar_leaderboard.csv").set_index("student")
     assert board.loc["solution", "private_accuracy"] > 0.88
     assert board.loc[["solution", "partial", "deleter"], "rank"].tolist() == [1, 1, 1]
-    assert board.loc["starter", "rank"] == 4
+    assert pd.isna(board.loc["starter", "rank"]), "a file that was not scored has no rank"
     assert "was not handed in" in board.loc["starter", "problem"]
+    assert "broken" not in board.index, "a student who was not graded is not on the board"
