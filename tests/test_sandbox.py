@@ -245,6 +245,15 @@ def test_segfault_keeps_the_cells_before_and_names_the_cell(tmp_path):
     assert [stdout(result, 1), stdout(result, 2)] == ["one\n", "two\n"]
 
 
+def test_killed_runner_keeps_the_cells_before(tmp_path):
+    result = run(tmp_path, ["print('kept')", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+                            "print('never')"])
+    assert result.stopped_cell == 1
+    assert result.stop_reason == "the sandbox stopped while cell 1 ran (killed by signal 9, SIGKILL)"
+    assert stdout(result, 0) == "kept\n"
+    assert result.notebook.cells[2].outputs == []
+
+
 def test_endless_cell_times_out_and_later_cells_run(tmp_path):
     limits = Limits(cell_timeout_s=2, submission_timeout_s=60)
     result = run(tmp_path, ["print('before')", "while True:\n    pass", "print('after')"],

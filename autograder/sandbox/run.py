@@ -7,6 +7,7 @@ stopped.
 """
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -51,6 +52,8 @@ def _run_in_bwrap(job: SandboxJob, folders: WorkFolders, seconds: float) -> tupl
         guard.close()
     if not exit.started and not exit.killed_at_deadline:
         raise unavailable(bwrap, exit)
+    if exit.code > 128:  # bwrap reports its child's death by signal N as status 128 + N
+        exit = replace(exit, code=128 - exit.code)
     return exit, memory_cap_hit, guard.enforced | RUNNER_ENFORCED
 
 

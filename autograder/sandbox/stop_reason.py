@@ -55,21 +55,24 @@ def describe_stop(progress: Progress | None, nb: nbformat.NotebookNode, limits: 
         return Stop(completed=False, reason="the executed notebook could not be read back "
                                             "(damaged, or larger than the output caps allow)")
     cell = progress.cell if progress is not None else None
-    where = f"while {cell_name(nb, cell)} ran" if cell is not None else "before any cell ran"
-    subject = cell_name(nb, cell) if cell is not None else "the kernel, while starting,"
     status = progress.status if progress is not None else None
-    notebook_limit = f"the whole notebook ran past the {limits.submission_timeout_s:g} s limit"
+    named = cell_name(nb, cell) if cell is not None else None
+    where = f"while {named} ran" if named else "before any cell ran"
     if killed_at_deadline or status == "notebook_timeout":
-        reason = f"{notebook_limit} {where}" if cell is not None else notebook_limit
+        reason = f"the whole notebook ran past the {limits.submission_timeout_s:g} s limit"
+        reason += f" while {named} ran" if named else ""
     elif memory_cap_hit:
-        reason = f"{subject} ran past the memory cap of {format_bytes(limits.memory_bytes)}"
+        cap = format_bytes(limits.memory_bytes)
+        reason = f"{named} ran past the memory cap of {cap}" if named \
+            else f"the kernel ran past the memory cap of {cap} before any cell ran"
     elif status == "kernel_died":
         reason = f"the kernel died {where} ({exit_words(progress.exit_code)})"
     elif status == "cell_stuck":
-        reason = (f"{subject} ran past the {limits.cell_timeout_s:g} s limit per cell and did "
-                  "not stop when interrupted")
+        reason = (f"{named} ran past the {limits.cell_timeout_s:g} s limit per cell and did not "
+                  "stop when interrupted")
     elif status == "failed":
-        reason = f"the notebook could not be run {where}: {progress.message}"
+        reason = f"the notebook runner failed {where}: {progress.message}" if named \
+            else f"the notebook could not be run: {progress.message}"
     elif status in ("starting", "running"):
         reason = f"the sandbox stopped {where} ({exit_words(exit_code)})"
     else:
