@@ -385,6 +385,9 @@ def test_bogus_bwrap_gives_sandbox_unavailable(tmp_path, monkeypatch):
         run(tmp_path, ["print('never runs')"])
     with pytest.raises(SandboxUnavailable, match="No permissions"):
         check_sandbox()
+    fake.write_bytes(b"\x7fELF not really")
+    with pytest.raises(SandboxUnavailable, match="could not be started"):
+        run(tmp_path, ["print('never runs')"])
     monkeypatch.setenv("VISLAB_BWRAP", str(tmp_path / "missing"))
     with pytest.raises(SandboxUnavailable, match="no usable bwrap"):
         check_sandbox()

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder.sandbox.bwrap_command import SANDBOX_UID, bwrap_argv
@@ -62,6 +63,18 @@ def unavailable(bwrap: str, exit: Exit) -> SandboxUnavailable:
     return SandboxUnavailable(f"{bwrap} could not start a sandbox ({said}). {HOW_TO_FIX}")
 
 
+def start_bwrap(bwrap: str, argv_for_fd: Callable[[int], list[str]], env: dict[str, str],
+                cwd: str, seconds: float, preexec_fn: Callable[[], None]) -> Exit:
+    """``run_until`` for a bwrap command line; raises SandboxUnavailable if no sandbox came up."""
+    try:
+        exit = run_until(argv_for_fd, env=env, cwd=cwd, seconds=seconds, preexec_fn=preexec_fn)
+    except OSError as error:  # not executable, wrong architecture, ...
+        raise SandboxUnavailable(f"{bwrap} could not be started ({error}). {HOW_TO_FIX}") from error
+    if not exit.started and not exit.killed_at_deadline:
+        raise unavailable(bwrap, exit)
+    return exit
+
+
 def check_sandbox() -> str:
     """Start one trivial sandbox; return a one-line description, or raise SandboxUnavailable."""
     bwrap = find_bwrap()
@@ -73,14 +86,14 @@ def check_sandbox() -> str:
         folders = WorkFolders.prepare(Path(tmp) / "run", Path(tmp) / "files")
         guard = LimitGuard(limits)
         try:
-            exit = run_until(
-                lambda fd: bwrap_argv(bwrap, folders, notebook, [], limits, [],
-                                      [sys.executable, "-I", "-c", PROBE, str(fd)]),
+            exit = start_bwrap(
+                bwrap, lambda fd: bwrap_argv(bwrap, folders, notebook, [], limits, [],
+                                             [sys.executable, "-I", "-c", PROBE, str(fd)]),
                 env=sandbox_env(INSIDE, limits, {}), cwd=tmp, seconds=60,
                 preexec_fn=guard.preexec)
         finally:
             guard.close()
-    if not exit.started or exit.code != 0:
+    if exit.code != 0:
         raise unavailable(bwrap, exit)
     version = subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout.strip()
     mechanisms = "; ".join(f"{name}: {how}" for name, how in guard.enforced.items())

@@ -14,8 +14,9 @@ What the sandboxed processes get:
   needs are bound empty, so importing the runner runs nothing else of the kit);
 - writable: a private /tmp and /dev/shm (tmpfs, at most the memory cap), the private copy of the
   submission (the working directory), the output folder, the runner's record folder;
-- /proc of its own pid namespace, with /proc/sys read-only (the sandbox user is the host's root
-  in the kernel's eyes, so writable sysctls would be an escape).
+- /proc of its own pid namespace, its /proc/sys covered by a read-only view of the host's
+  (the sandbox user is the host's root in the kernel's eyes, so writable sysctls such as
+  kernel.core_pattern would be an escape; bwrap itself leaves them writable in that case).
 """
 
 import os
