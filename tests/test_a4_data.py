@@ -1,4 +1,6 @@
-"""a4_detection data: the INF265 format and reader, MNIST idx files, the scenes, the loaders."""
+"""a4_detection data on the students' side: the INF265 format and reader, MNIST idx files, the
+scenes, the loaders. The held-out detection test boxes are tested on the grading side
+(``test_a4_heldout.py``)."""
 
 import gzip
 import struct
@@ -20,6 +22,7 @@ from vislab.data.inf265_labels import (
     unflatten_objects,
     validate_localization_labels,
 )
+from vislab.data.test_inputs import load_test_inputs, save_test_inputs
 
 CLEAN = SceneStyle(digit_height=(20, 30), contrast=(1.0, 1.0), background=(0.0, 0.0),
                    gradient=(0.0, 0.0), clutter=(0, 0), blur_sigma=(0.0, 0.0),
@@ -62,8 +65,9 @@ def _write_inf265(folder, sizes=(5, 3, 4)) -> dict:
     return written
 
 
-def test_inf265_files_are_read_cached_and_the_test_boxes_held_out(tmp_path, tmp_cache):
+def test_inf265_files_are_read_and_cached_without_the_detection_test_labels(tmp_path, tmp_cache):
     written = _write_inf265(tmp_path)
+    (tmp_path / "list_y_true_test.pt").unlink()  # the students' side never needs it
     digit_boxes.prepare_inf265(tmp_path)
     loc = digit_boxes.load_localization("inf265")
     det = digit_boxes.load_detection("inf265")
@@ -72,10 +76,11 @@ def test_inf265_files_are_read_cached_and_the_test_boxes_held_out(tmp_path, tmp_
     assert torch.equal(det.val.tensors[0], written["val"][2])
     for got, expected in zip(det.val_objects, written["val"][3], strict=True):
         assert torch.equal(got, expected)
-    assert det.test_ids == [0, 1, 2, 3] and len(det.test_X) == 4
-    heldout = digit_boxes.heldout_detection_objects("inf265")
-    assert all(torch.equal(heldout[i], written["test"][3][i]) for i in range(4))
-    assert "det_test_objects" not in tensor_cache.load_tensors("digit-boxes-inf265")
+    assert det.test_ids == [0, 1, 2, 3] and torch.equal(det.test_X, written["test"][2])
+    cached = {**tensor_cache.load_tensors("digit-boxes-inf265"),
+              **load_test_inputs("digit-boxes-inf265")}
+    assert sorted(cached) == sorted(inf265.RELEASED_KEYS)
+    assert not (tmp_cache / "heldout").exists()
     assert "localisation 5/3/4" in digit_boxes.verify_inf265()
 
 
@@ -154,8 +159,9 @@ def test_mnist_builder_makes_valid_splits_from_idx_files(tmp_path):
     sizes = {"train": 12, "val": 4, "test": 6}
     tensors = mnist.build_from_mnist(tmp_path, sizes, sizes, seed=0)
     inf265.validate_splits(tensors, "mnist")
+    assert sorted(tensors) == sorted(inf265.TRAINING_KEYS)  # the test scenes: grading side
     assert tensors["loc_train_X"].shape == (12, 1, 48, 60)
-    assert tensors["det_test_y"].shape == (6, 2, 3, 6)
+    assert tensors["loc_test_y"].shape == (6, 6)
     assert set(tensors["det_train_objects"][:, 6].tolist()) <= {0.0, 1.0}
 
 
@@ -221,7 +227,8 @@ def test_embedded_default_is_deterministic_with_disjoint_glyph_pools():
     sizes = {"train": 6, "val": 3, "test": 3}
     first = glyph_splits.build_from_glyphs(glyphs, classes, pools, sizes, sizes, seed=5)
     second = glyph_splits.build_from_glyphs(glyphs, classes, pools, sizes, sizes, seed=5)
-    assert all(torch.equal(first[k], second[k]) for k in inf265.SPLIT_KEYS)
+    assert sorted(first) == sorted(inf265.TRAINING_KEYS)
+    assert all(torch.equal(first[k], second[k]) for k in inf265.TRAINING_KEYS)
 
 
 def test_the_loader_builds_the_embedded_default_on_first_use(tmp_cache, monkeypatch):
@@ -231,9 +238,25 @@ def test_the_loader_builds_the_embedded_default_on_first_use(tmp_cache, monkeypa
     monkeypatch.delenv("VISLAB_A4_DATASET", raising=False)
     loc = digit_boxes.load_localization()
     assert loc.train.tensors[0].dtype == torch.float32 and loc.train.tensors[0].max() <= 1
-    assert len(digit_boxes.load_detection().test_X) == 6
-    assert len(digit_boxes.heldout_detection_objects()) == 6
-    assert "VISLAB_A4_DATASET=digits" in loc.source
+    assert len(loc.test) == 5 and "VISLAB_A4_DATASET=digits" in loc.source
+    assert "test not on this machine yet" in loc.source
+    assert sorted(tensor_cache.load_tensors("digit-boxes")) == sorted(inf265.TRAINING_KEYS)
+    assert [folder.name for folder in tmp_cache.iterdir()] == ["datasets"]
+    with pytest.raises(FileNotFoundError, match="test images of 'digit-boxes' are not on this"):
+        digit_boxes.load_detection()
+
+
+def test_detection_test_images_come_from_the_released_test_inputs(tmp_cache, monkeypatch):
+    monkeypatch.setattr(embedded_digit_boxes, "LOCALIZATION_SIZES",
+                        {"train": 20, "val": 5, "test": 5})
+    monkeypatch.setattr(embedded_digit_boxes, "DETECTION_SIZES", {"train": 10, "val": 5, "test": 6})
+    monkeypatch.delenv("VISLAB_A4_DATASET", raising=False)
+    released = torch.randint(0, 256, (7, 1, 48, 60), dtype=torch.uint8)
+    save_test_inputs("digit-boxes", {"det_test_X": released}, "a-key-fingerprint")
+    det = digit_boxes.load_detection()
+    assert det.test_ids == list(range(7)) and torch.equal(det.test_X, released.float() / 255)
+    assert len(det.train) == 10 and len(det.val_objects) == 5
+    assert "test 7 (without labels)" in det.source
 
 
 def test_an_unknown_dataset_setting_lists_the_known_ones(monkeypatch):

@@ -9,10 +9,10 @@ chosen by ``VISLAB_A4_DATASET``:
 - ``mnist``: built from MNIST's idx files (:mod:`vislab.a4_detection.mnist`).
 
 Every source produces the same dictionary of tensors, cached by
-:func:`vislab.a4_detection.splits.store_splits` without the detection test labels: the notebook
-gets the detection test images and their ids only, and the autograder scores the predictions CSV
-against :func:`heldout_detection_objects`. The localisation test split keeps its labels:
-students evaluate their chosen model on it once.
+:func:`vislab.a4_detection.splits.store_splits`. The detection test split comes as released test
+inputs (:mod:`vislab.data.test_inputs`): the notebook gets the test images and their ids only;
+their boxes live on the grading side, which scores the predictions CSV against them. The
+localisation test split keeps its labels: students evaluate their chosen model on it once.
 """
 
 from dataclasses import dataclass
@@ -22,13 +22,13 @@ import torch
 from torch.utils.data import TensorDataset
 
 from vislab.a4_detection import embedded
-from vislab.a4_detection.splits import HELDOUT_FILE, SOURCES, store_splits, verify_cached
+from vislab.a4_detection.splits import SOURCES, TEST_INPUTS_KEY, store_splits, verify_cached
 from vislab.data import tensor_cache
 from vislab.data.choice import chosen_dataset, dataset_variable
 from vislab.data.inf265 import SPLITS, read_inf265
 from vislab.data.inf265_labels import unflatten_objects
 from vislab.data.registry import DatasetSpec
-from vislab.paths import heldout_dir
+from vislab.data.test_inputs import has_test_inputs, load_test_inputs
 
 ASSIGNMENT = "a4_detection"
 DEFAULT = "digits"
@@ -72,34 +72,24 @@ def load_localization(choice: str | None = None) -> LocalizationData:
     tensors = _cached_splits(choice)
     parts = {split: TensorDataset(as_float_images(tensors[f"loc_{split}_X"]),
                                   tensors[f"loc_{split}_y"]) for split in SPLITS}
-    return LocalizationData(**parts, source=_describe(choice, tensors))
+    name = SOURCES[choice]
+    num_test = len(load_test_inputs(name)[TEST_INPUTS_KEY]) if has_test_inputs(name) else None
+    return LocalizationData(**parts, source=_describe(choice, tensors, num_test))
 
 
 def load_detection(choice: str | None = None) -> DetectionData:
-    """The detection splits of the selected dataset; the test labels stay with the autograder."""
+    """The detection splits of the selected dataset; the test images come without labels."""
     choice = dataset_name(choice)
     tensors = _cached_splits(choice)
     train_X, val_X = (as_float_images(tensors[f"det_{s}_X"]) for s in ("train", "val"))
-    test_X = as_float_images(tensors["det_test_X"])
+    test_X = as_float_images(load_test_inputs(SOURCES[choice])[TEST_INPUTS_KEY])
     return DetectionData(
         train=TensorDataset(train_X, tensors["det_train_y"]),
         val=TensorDataset(val_X, tensors["det_val_y"]),
         train_objects=unflatten_objects(tensors["det_train_objects"], len(train_X)),
         val_objects=unflatten_objects(tensors["det_val_objects"], len(val_X)),
-        test_X=test_X, test_ids=list(range(len(test_X))), source=_describe(choice, tensors))
-
-
-def heldout_detection_objects(choice: str | None = None) -> dict[int, torch.Tensor]:
-    """The detection test objects by test id (``Tensor[K, 6]`` each): for the autograder only."""
-    choice = dataset_name(choice)
-    _cached_splits(choice)
-    path = heldout_dir(SOURCES[choice]) / HELDOUT_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"the held-out labels {path} are missing: run `python datasets.py "
-                                f"prepare {SOURCES[choice]}` on the grading machine")
-    heldout = torch.load(path, weights_only=True)
-    num_images = len(heldout["det_test_y"])
-    return dict(enumerate(unflatten_objects(heldout["det_test_objects"], num_images)))
+        test_X=test_X, test_ids=list(range(len(test_X))),
+        source=_describe(choice, tensors, len(test_X)))
 
 
 def as_float_images(X: torch.Tensor) -> torch.Tensor:
@@ -119,11 +109,14 @@ def _cached_splits(choice: str) -> dict[str, torch.Tensor]:
     return tensor_cache.load_tensors(name)
 
 
-def _describe(choice: str, tensors: dict[str, torch.Tensor]) -> str:
+def _describe(choice: str, tensors: dict[str, torch.Tensor], num_test_detection: int | None,
+              ) -> str:
     origin = {"digits": "the embedded digit boxes (sklearn's 8x8 digits, scaled, perturbed)",
               "inf265": "the INF265 course files", "mnist": "digit boxes built from MNIST"}[choice]
     sizes = ", ".join(f"{split} {len(tensors[f'loc_{split}_X'])}" for split in SPLITS)
-    det = ", ".join(f"{split} {len(tensors[f'det_{split}_X'])}" for split in SPLITS)
+    det = ", ".join(f"{split} {len(tensors[f'det_{split}_X'])}" for split in ("train", "val"))
+    det += (f", test {num_test_detection} (without labels)" if num_test_detection is not None
+            else ", test not on this machine yet")
     return (f"{dataset_variable(ASSIGNMENT)}={choice}: {origin}. Localisation images: {sizes}; "
             f"detection images: {det}.")
 

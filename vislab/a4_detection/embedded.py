@@ -6,6 +6,10 @@ composed into 48 x 60 scenes with clutter, blur and noise by :mod:`vislab.a4_det
 localisation scenes hold at most one digit (about 15% are empty), detection scenes 0-3 digits
 of the classes 0 and 1. The build is deterministic (fixed seeds) and cached with its hash.
 
+Only what students get is built here (:func:`vislab.a4_detection.glyph_splits.draw_splits`):
+the detection test scenes are drawn from the test pool by the grading side, from a seed that
+only the instructor's key gives, and their images are released without labels.
+
 Unlike INF265's MNIST digits, these are low-resolution drawings upscaled, so they look blurry;
 the tasks (presence, box, class; several digits on a grid) are the same.
 """
@@ -18,7 +22,8 @@ from vislab.a4_detection.glyph_splits import (
     DETECTION_SIZES,
     LOCALIZATION_SIZES,
     SEED,
-    build_from_glyphs,
+    GlyphPools,
+    draw_splits,
 )
 from vislab.a4_detection.splits import SOURCES, store_splits, verify_cached
 from vislab.data import tensor_cache
@@ -36,15 +41,21 @@ def glyph_pools(num_glyphs: int, seed: int) -> dict[str, np.ndarray]:
     return dict(zip(POOL_FRACTIONS, np.split(order, bounds), strict=True))
 
 
-def build() -> dict[str, torch.Tensor]:
-    """The embedded splits from sklearn's digits (about 10 s on one CPU core)."""
+def digit_glyphs() -> GlyphPools:
+    """sklearn's digits, cropped to their ink, in their split pools."""
     digits = load_digits()
-    return build_from_glyphs(digits.images, digits.target, glyph_pools(len(digits.images), SEED),
-                             LOCALIZATION_SIZES, DETECTION_SIZES, SEED)
+    return GlyphPools.from_images(digits.images, digits.target,
+                                  glyph_pools(len(digits.images), SEED))
+
+
+def build() -> dict[str, torch.Tensor]:
+    """The splits students get from sklearn's digits (about 15 s on one CPU core)."""
+    return draw_splits(digit_glyphs(), LOCALIZATION_SIZES, DETECTION_SIZES,
+                       np.random.default_rng(SEED))
 
 
 def prepare(source=None) -> None:
-    """Build and cache the embedded splits (``source`` is ignored: nothing to download)."""
+    """Build and cache the splits students get (``source`` is ignored: nothing to download)."""
     store_splits(NAME, build())
 
 
