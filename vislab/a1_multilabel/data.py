@@ -8,7 +8,8 @@
 - ``planet``: Planet Amazon, 17 labels, RGB + NIR (:mod:`vislab.data.planet`).
 
 :func:`load_multilabel` gives training and validation sets of ``(X, y)`` and a test set of
-images only (its labels are held out for the autograder: :func:`heldout_labels`). ``X`` is a
+images only: its labels live on the grading side alone (``autograder/checks/a1_multilabel/
+heldout.py``), never in this package. ``X`` is a
 float Tensor[bands, H, W], each band normalised (RGB with the backbone's statistics from
 :func:`vislab.pretrained.input_normalization`, NIR with the training set's); ``y`` is a float
 Tensor[num_classes] of 0/1.
@@ -23,11 +24,6 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from vislab.a1_multilabel import scenes as multilabel_scenes
-from vislab.a1_multilabel.heldout import (
-    has_heldout_labels,
-    read_heldout_labels,
-    write_heldout_labels,
-)
 from vislab.data import planet, voc
 from vislab.data.choice import chosen_dataset
 from vislab.data.image_tensors import NormalizedImages
@@ -36,9 +32,6 @@ from vislab.pretrained import input_normalization
 ASSIGNMENT = "a1_multilabel"
 DEFAULT = "scenes"
 CHOICES = ("scenes", "voc2012", "voc2007", "planet")
-#: the folder under ``vislab.paths.heldout_dir`` that holds each choice's test labels
-HELDOUT_NAMES = {"scenes": multilabel_scenes.CACHE_NAME, "voc2012": "voc2012", "voc2007": "voc2007",
-                 "planet": "planet"}
 PLANET_STATS_SAMPLE = 200
 
 
@@ -104,19 +97,6 @@ class SelectBands(Dataset):
         return item[self.index]
 
 
-class ImagesOnly(Dataset):
-    """The images of a labelled dataset, without their labels (the test set a student sees)."""
-
-    def __init__(self, dataset: Dataset):
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return self.dataset[i][0]
-
-
 def _labels_of(dataset: Dataset) -> torch.Tensor:
     if isinstance(dataset, SelectBands):
         return _labels_of(dataset.dataset)
@@ -143,6 +123,7 @@ def load_multilabel(name: str | None = None, image_size: int | None = None) -> M
 
 def _load_scenes() -> MultilabelData:
     tensors = multilabel_scenes.load()
+    test_X = multilabel_scenes.load_test_images()
     rgb_mean, rgb_std = input_normalization()
     nir = tensors["train_X"][:, 3].float() / 255
     mean, std = (*rgb_mean, nir.mean().item()), (*rgb_std, nir.std().item())
@@ -154,12 +135,18 @@ def _load_scenes() -> MultilabelData:
         classes=multilabel_scenes.CLASSES, bands=multilabel_scenes.BANDS,
         train=NormalizedImages(tensors["train_X"], tensors["train_y"].float(), mean, std),
         val=NormalizedImages(tensors["val_X"], tensors["val_y"].float(), mean, std),
-        test=NormalizedImages(tensors["test_X"], None, mean, std),
-        test_ids=tuple(tensors["test_ids"].tolist()), mean=mean, std=std)
+        test=NormalizedImages(test_X, None, mean, std),
+        test_ids=tuple(range(len(test_X))), mean=mean, std=std)
 
 
-def _halves(count: int, seed: int = 0) -> tuple[list[int], list[int]]:
-    """Seeded validation and test positions of a split cut in two."""
+def val_test_positions(count: int, seed: int = 0) -> tuple[list[int], list[int]]:
+    """Seeded validation and test positions of a split of ``count`` images cut in two at random
+    (VOC's val split: one half validates, the other is the test set). Public: the grading side
+    cuts the same way to find the test images' labels.
+
+    >>> val_test_positions(4)
+    ([0, 1], [2, 3])
+    """
     val, test = train_test_split(list(range(count)), test_size=0.5, random_state=seed)
     return sorted(val), sorted(test)
 
@@ -171,19 +158,18 @@ def _load_voc(year: str, image_size: int) -> MultilabelData:
     scale = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
     augment = v2.Compose([*resize, v2.RandomHorizontalFlip(), *scale])
     train = voc.VocMultilabel(root, "train", augment)
-    val_ids, _ = voc.read_image_set_labels(root, "val")
-    val_part, test_part = _halves(len(val_ids))
     evaluate = v2.Compose([*resize, *scale])
+    val_ids = voc.VocMultilabel(root, "val").ids
+    val_part, test_part = val_test_positions(len(val_ids))
     val = voc.VocMultilabel(root, "val", evaluate, indices=val_part)
-    test = voc.VocMultilabel(root, "val", evaluate, indices=test_part)
-    write_heldout_labels(f"voc{year}", test.ids, test.labels, voc.VOC_CLASSES)
+    test = voc.VocImages(root, [val_ids[i] for i in test_part], evaluate)
     return MultilabelData(
         name=f"voc{year}",
         description=(f"PASCAL VOC {year} from {root}: training = its train split; its val split "
                      f"cut in two (seed 0) for validation and the test set; "
                      f"{image_size}x{image_size}"),
         classes=voc.VOC_CLASSES, bands=("red", "green", "blue"), train=train, val=val,
-        test=ImagesOnly(test), test_ids=tuple(test.ids), mean=tuple(mean), std=tuple(std))
+        test=test, test_ids=tuple(test.ids), mean=tuple(mean), std=tuple(std))
 
 
 def _load_planet(image_size: int) -> MultilabelData:
@@ -197,24 +183,11 @@ def _load_planet(image_size: int) -> MultilabelData:
     train_tf = v2.Compose([*resize, v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()])
     train = planet.PlanetChips(root, parts["train"], train_tf)
     val = planet.PlanetChips(root, parts["val"], v2.Compose(resize))
-    test = planet.PlanetChips(root, parts["test"], v2.Compose(resize))
-    write_heldout_labels("planet", test.names, test.labels, planet.PLANET_CLASSES)
+    test = planet.PlanetImages(root, [names[i] for i in parts["test"]], v2.Compose(resize))
     return MultilabelData(
         name="planet",
         description=(f"Planet Amazon from {root}: train_test_split(test_size=0.33, random_state=0) "
                      f"as in IN5400 2022, the 33% cut in two for validation and the test set; "
                      f"4 bands at {image_size}x{image_size}"),
         classes=planet.PLANET_CLASSES, bands=planet.BANDS, train=train, val=val,
-        test=ImagesOnly(test), test_ids=tuple(test.names), mean=tuple(mean), std=tuple(std))
-
-
-def heldout_labels(name: str | None = None) -> tuple[list[str], torch.Tensor, tuple[str, ...]]:
-    """``(ids, labels, classes)`` of the chosen dataset's test set, for the autograder.
-
-    ``labels`` is a float Tensor[N, num_classes]. The embedded scenes are built when missing;
-    VOC and Planet write theirs the first time :func:`load_multilabel` reads them.
-    """
-    name = dataset_name(name)
-    if name == "scenes" and not has_heldout_labels(multilabel_scenes.CACHE_NAME):
-        multilabel_scenes.load()
-    return read_heldout_labels(HELDOUT_NAMES[name])
+        test=test, test_ids=tuple(test.names), mean=tuple(mean), std=tuple(std))

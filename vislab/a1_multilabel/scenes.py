@@ -20,8 +20,10 @@ How a scene is made (like a photo of VOC: one main subject, a few other things):
    ``heat_source`` (warm blobs), ``ir_tag`` (a digit printed in infrared ink) and ``irrigation``
    (moist stripes). A model that sees RGB only can guess them from the scene, never see them.
 
-Splits: 2000 training, 1000 validation and 1000 test scenes. The test labels are written to
-``heldout_dir(CACHE_NAME)`` for the autograder and are not in the student's cache.
+Splits: 2000 training and 1000 validation scenes are built here (seed ``SEED``). The 1000 test
+scenes are drawn by the grading side (``autograder/checks/a1_multilabel/heldout.py``) with
+:func:`draw_scenes`, from a seed that only the instructor's key gives, and released as images
+without labels (:mod:`vislab.data.test_inputs`): this module cannot rebuild their labels.
 """
 
 from dataclasses import dataclass
@@ -33,10 +35,10 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from sklearn.datasets import load_digits
 
-from vislab.a1_multilabel.heldout import has_heldout_labels, write_heldout_labels
 from vislab.data import tensor_cache
 from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
+from vislab.data.test_inputs import has_test_inputs, load_test_inputs
 
 NAME = "multilabel-scenes"
 #: bumped whenever the scenes change, so that a cache built by older code is never read
@@ -44,7 +46,9 @@ VERSION = 9
 CACHE_NAME = f"{NAME}-v{VERSION}"
 SIZE = 64
 BANDS = ("red", "green", "blue", "nir")
-SPLIT_SIZES = {"train": 2000, "val": 1000, "test": 1000}
+#: the splits built here, in the order they are drawn from one generator seeded with ``SEED``
+SPLIT_SIZES = {"train": 2000, "val": 1000}
+NUM_TEST = 1000  # drawn by the grading side, see the module docstring
 SEED = 2024
 #: objects are 20-30 px views of their photo's object region, magnified 0.35-1.2x (the scales at
 #: which the kit's resnet18 was pretrained); surfaces are 64 px views magnified 0.3-1x
@@ -274,37 +278,50 @@ def make_scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return image, labels
 
 
-def build() -> dict[str, torch.Tensor]:
-    """Every split, deterministically (seed ``SEED``); also writes the held-out test labels.
+def draw_scenes(rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` scenes drawn one after another with ``rng``: images (uint8 Tensor[count, 4, 64,
+    64]) and their labels (uint8 Tensor[count, 20], in the order of ``CLASSES``)."""
+    scenes = [make_scene(rng) for _ in range(count)]
+    return (torch.from_numpy(np.stack([image for image, _ in scenes])),
+            torch.from_numpy(np.stack([labels for _, labels in scenes])))
 
-    Returns ``{split}_X`` (uint8 Tensor[N, 4, 64, 64]) for each split, ``train_y`` and ``val_y``
-    (uint8 Tensor[N, 20]) and ``test_ids`` (int64 Tensor[N]); test labels are not in it.
+
+def build() -> dict[str, torch.Tensor]:
+    """The training and validation scenes, the same on every machine (seed ``SEED``).
+
+    Returns ``train_X``, ``val_X`` (uint8 Tensor[N, 4, 64, 64]) and ``train_y``, ``val_y``
+    (uint8 Tensor[N, 20]). The test scenes are not built here (see the module docstring).
     """
     rng = np.random.default_rng(SEED)
     tensors = {}
     for split, count in SPLIT_SIZES.items():
-        scenes = [make_scene(rng) for _ in range(count)]
-        tensors[f"{split}_X"] = torch.from_numpy(np.stack([image for image, _ in scenes]))
-        labels = torch.from_numpy(np.stack([label for _, label in scenes]))
-        if split == "test":
-            tensors["test_ids"] = torch.arange(count, dtype=torch.int64)
-            write_heldout_labels(CACHE_NAME, tensors["test_ids"].tolist(), labels, CLASSES)
-        else:
-            tensors[f"{split}_y"] = labels
+        tensors[f"{split}_X"], tensors[f"{split}_y"] = draw_scenes(rng, count)
     return tensors
 
 
 def load() -> dict[str, torch.Tensor]:
-    """The cached tensors (built on first use, a few seconds)."""
+    """The cached training and validation scenes (built on first use, about 10 s)."""
     tensors = tensor_cache.load_tensors(CACHE_NAME, build)
-    if not has_heldout_labels(CACHE_NAME):
-        build()  # the held-out labels were deleted: rebuild them (same seed, same scenes)
-    return tensors
+    return {f"{split}_{part}": tensors[f"{split}_{part}"] for split in SPLIT_SIZES
+            for part in ("X", "y")}
+
+
+def load_test_images() -> torch.Tensor:
+    """The released test scenes (uint8 Tensor[N, 4, 64, 64]), without labels."""
+    if not has_test_inputs(CACHE_NAME):
+        raise FileNotFoundError(
+            f"the test scenes of {NAME!r} are not on this machine. They come with your course's "
+            "data (your instructor makes them with the course's secret key): copy that folder to "
+            f"the vislab cache. To practise with the kit alone, run `python datasets.py prepare "
+            f"{NAME}` (it uses the kit's public demo key).")
+    return load_test_inputs(CACHE_NAME)["test_X"]
 
 
 def _verify() -> str:
     tensors = tensor_cache.load_tensors(CACHE_NAME)
     counts = ", ".join(f"{split} {len(tensors[f'{split}_X'])}" for split in SPLIT_SIZES)
+    if has_test_inputs(CACHE_NAME):
+        counts += f", test {len(load_test_inputs(CACHE_NAME)['test_X'])} (images only)"
     return f"{NAME}: {counts} scenes of 4x64x64, {len(CLASSES)} labels (hash verified)"
 
 

@@ -9,7 +9,8 @@ Items come out as float tensors in the order red, green, blue, near-infrared, ho
 sensor values (normalise them with statistics of the training images). The split follows the
 IN5400 2022 assignment: scikit-learn's ``train_test_split(test_size=0.33, random_state=0)``
 gives training and the rest; we cut the rest in two (same seed) for validation and a test set
-whose labels only the autograder reads.
+that students see as images only (:class:`PlanetImages`); its labels are read by the grading
+side alone (``autograder/checks/a1_multilabel/heldout.py``).
 
 Kaggle data cannot be downloaded without an account: get ``train_v2.csv`` and
 ``train-tif-v2.tar.7z`` from kaggle.com/c/planet-understanding-the-amazon-from-space, unpack
@@ -76,7 +77,31 @@ def split_indices(count: int, seed: int = 0) -> dict[str, list[int]]:
     return {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
 
 
-class PlanetChips(torch.utils.data.Dataset):
+class PlanetImages(torch.utils.data.Dataset):
+    """The Planet chips ``names`` (in that order), without labels: a test set as students see it.
+
+    Items are ``X`` (Tensor[4, H, W], red, green, blue, nir) after ``transform``.
+    """
+
+    def __init__(self, root: str | Path, names: Sequence[str], transform: Callable | None = None):
+        self.root, self.names, self.transform = Path(root), list(names), transform
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def image(self, index: int) -> torch.Tensor:
+        path = self.root / IMAGE_FOLDER / f"{self.names[index]}.tif"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: {LABELS_FILE} lists it; unpack "
+                                    f"train-tif-v2 into {self.root}")
+        X = read_bands(path)
+        return self.transform(X) if self.transform else X
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.image(index)
+
+
+class PlanetChips(PlanetImages):
     """Some of the Planet chips: items ``(X, y)``, ``X`` (Tensor[4, H, W]) after ``transform``.
 
     ``y`` is Tensor[17] (float 0/1); ``names[i]`` the image name of item ``i``.
@@ -84,23 +109,14 @@ class PlanetChips(torch.utils.data.Dataset):
 
     def __init__(self, root: str | Path, indices: Sequence[int] | None = None,
                  transform: Callable | None = None):
-        self.root = Path(root)
-        self.classes = PLANET_CLASSES
-        names, labels = read_tags(self.root / LABELS_FILE)
+        names, labels = read_tags(Path(root) / LABELS_FILE)
         if indices is not None:
             names, labels = [names[i] for i in indices], labels[list(indices)]
-        self.names, self.labels, self.transform = names, labels, transform
-
-    def __len__(self) -> int:
-        return len(self.names)
+        super().__init__(root, names, transform)
+        self.classes, self.labels = PLANET_CLASSES, labels
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        path = self.root / IMAGE_FOLDER / f"{self.names[index]}.tif"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: {LABELS_FILE} lists it; unpack "
-                                    f"train-tif-v2 into {self.root}")
-        X = read_bands(path)
-        return (self.transform(X) if self.transform else X), self.labels[index]
+        return self.image(index), self.labels[index]
 
 
 # --- where a prepared copy lives --------------------------------------------------------------

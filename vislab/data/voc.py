@@ -83,7 +83,31 @@ def read_rgb(path: Path) -> torch.Tensor:
         return v2.functional.pil_to_tensor(image.convert("RGB"))
 
 
-class VocMultilabel(torch.utils.data.Dataset):
+class VocImages(torch.utils.data.Dataset):
+    """The VOC images ``ids`` (in that order), without labels: a test set as students see it.
+
+    Items are ``X``, the image after ``transform`` (uint8 Tensor[3, H, W] without one).
+    """
+
+    def __init__(self, root: str | Path, ids: Sequence[str], transform: Callable | None = None):
+        self.root, self.ids, self.transform = Path(root), list(ids), transform
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def image(self, index: int) -> torch.Tensor:
+        path = self.root / "JPEGImages" / f"{self.ids[index]}.jpg"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: the ImageSets list it but JPEGImages/ "
+                                    "does not hold it (an incomplete copy of VOC?)")
+        X = read_rgb(path)
+        return self.transform(X) if self.transform else X
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.image(index)
+
+
+class VocMultilabel(VocImages):
     """Images of one VOC split with their 20 labels.
 
     Items are ``(X, y)``: ``X`` the image after ``transform`` (uint8 Tensor[3, H, W] without
@@ -92,23 +116,14 @@ class VocMultilabel(torch.utils.data.Dataset):
 
     def __init__(self, root: str | Path, split: str, transform: Callable | None = None,
                  difficult: str = "positive", indices: Sequence[int] | None = None):
-        self.root = Path(root)
-        self.classes = VOC_CLASSES
-        ids, labels = read_image_set_labels(self.root, split, VOC_CLASSES, difficult)
+        ids, labels = read_image_set_labels(root, split, VOC_CLASSES, difficult)
         if indices is not None:
             ids, labels = [ids[i] for i in indices], labels[list(indices)]
-        self.ids, self.labels, self.transform = ids, labels, transform
-
-    def __len__(self) -> int:
-        return len(self.ids)
+        super().__init__(root, ids, transform)
+        self.classes, self.labels = VOC_CLASSES, labels
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        path = self.root / "JPEGImages" / f"{self.ids[index]}.jpg"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: the ImageSets list it but JPEGImages/ "
-                                    "does not hold it (an incomplete copy of VOC?)")
-        X = read_rgb(path)
-        return (self.transform(X) if self.transform else X), self.labels[index]
+        return self.image(index), self.labels[index]
 
 
 # --- where a prepared copy lives --------------------------------------------------------------
