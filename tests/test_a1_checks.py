@@ -1,15 +1,16 @@
-"""The hidden checks of a1 against the notebook's reference solution and known-wrong answers.
+"""a1_multilabel's evidence and judges: the notebook's reference solution earns every point, each
+known-wrong answer fails its own cell with its words. Each test records evidence in this process
+(``judge_collected``) from code read out of the source notebook (cells by ``grade_id``) and
+judges it as grading does, so the evidence functions and the judges are tested together."""
 
-The solution code is read from the source notebook (cells by ``grade_id``), so these tests check
-what students will be graded against, and each wrong answer must fail its own check only.
-"""
-
+import ast
+import sys
 
 import pytest
 import torch
 
-from autograder.checks import a1_multilabel as hidden
-from autograder.checks.core import CheckFailed
+from autograder.checks.a1_multilabel import evidence, references
+from autograder.judging.in_process import judge_collected
 from autograder.known_wrong.a1_multilabel import KNOWN_WRONG
 from autograder.notebook_cells import cell_sources, read_notebook, solution_namespace, source_notebook
 from vislab.seeds import seeded_generator
@@ -24,6 +25,22 @@ from torch.nn import functional as F
 """
 SOLUTION_CELLS = ("cooccurrence", "loss", "average_precision", "mean_average_precision",
                   "tail_accuracy", "build_model", "four_channel", "two_networks")
+#: evidence function -> (the notebook's name it is called with, the test cell it feeds)
+EVIDENCE = {"cooccurrence": ("cooccurrence", "test_cooccurrence"),
+            "bce_loss": ("MultiLabelBCELoss", "test_loss"),
+            "average_precision": ("average_precision", "test_average_precision"),
+            "mean_average_precision": ("mean_average_precision", "test_mean_average_precision"),
+            "tail_accuracy": ("tail_accuracy", "test_tail_accuracy"),
+            "model_regimes": ("build_model", "test_build_model"),
+            "four_channel": ("four_channel_resnet", "test_four_channel"),
+            "two_networks": ("TwoNetworks", "test_two_networks")}
+#: solution cell -> the evidence that calls it (directly or through another function)
+EVIDENCE_OF_CELL = {"cooccurrence": ["cooccurrence"], "loss": ["bce_loss"],
+                    "average_precision": ["average_precision", "mean_average_precision"],
+                    "mean_average_precision": ["mean_average_precision"],
+                    "tail_accuracy": ["tail_accuracy"], "build_model": ["model_regimes"],
+                    "four_channel": ["four_channel"], "two_networks": ["two_networks"]}
+
 
 def solution(replacements: dict[str, str] | None = None) -> dict:
     """The namespace after running the notebook's solution cells (some replaced)."""
@@ -32,64 +49,59 @@ def solution(replacements: dict[str, str] | None = None) -> dict:
     return solution_namespace(ID, list(SOLUTION_CELLS), namespace, replacements)
 
 
-#: check -> the name in the notebook it is called with
-CHECKED = {"cooccurrence": "cooccurrence", "bce_loss": "MultiLabelBCELoss",
-           "average_precision": "average_precision",
-           "mean_average_precision": "mean_average_precision", "tail_accuracy": "tail_accuracy",
-           "model_regimes": "build_model", "four_channel": "four_channel_resnet",
-           "two_networks": "TwoNetworks"}
+def verdicts(tmp_path, namespace: dict, names) -> dict[str, tuple[float, float, str]]:
+    """test cell -> (points, max points, failure messages) after the evidence ``names`` was
+    collected on the functions of ``namespace``."""
+    def collect():
+        for name in names:
+            getattr(evidence, name)(namespace[EVIDENCE[name][0]])
+
+    result = judge_collected(ID, collect, tmp_path / "out")
+    return {cell: (v.points, v.max_points, " ".join(o.message for o in v.failures))
+            for cell, v in result.items()}
 
 
-#: solution cell -> the checks that call it (directly or through another function)
-CHECKS_OF_CELL = {"cooccurrence": ["cooccurrence"], "loss": ["bce_loss"],
-                  "average_precision": ["average_precision", "mean_average_precision"],
-                  "mean_average_precision": ["mean_average_precision"],
-                  "tail_accuracy": ["tail_accuracy"], "build_model": ["model_regimes"],
-                  "four_channel": ["four_channel"], "two_networks": ["two_networks"]}
-
-
-def failing_checks(namespace: dict, checks=CHECKED) -> dict[str, str]:
-    """check name -> failure message, for every one of ``checks`` that fails on ``namespace``."""
-    failures = {}
-    for check in checks:
-        try:
-            getattr(hidden, check)(namespace[CHECKED[check]])
-        except CheckFailed as failure:
-            failures[check] = failure.message
-    return failures
-
-
-def test_reference_solution_passes_every_check():
-    assert failing_checks(solution()) == {}
+def test_the_reference_solution_earns_every_point_of_every_code_check(tmp_path):
+    result = verdicts(tmp_path, solution(), EVIDENCE)
+    for name, (_, cell) in EVIDENCE.items():
+        points, max_points, message = result[cell]
+        assert points == max_points > 0, (name, message)
+    records = sorted(path.name for path in (tmp_path / "out" / "evidence").iterdir())
+    assert {name.rsplit(".", 1)[1] for name in records} <= {"json", "npz"}
+    assert {name.rsplit(".", 1)[0] for name in records} == set(EVIDENCE)
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN_WRONG))
-def test_a_wrong_answer_fails_its_own_check_only(name):
+def test_a_known_wrong_answer_fails_its_own_check_only_with_its_words(tmp_path, name):
     # the checks of the other cells see the reference code: they pass (previous test)
     wrong = KNOWN_WRONG[name]
-    failures = failing_checks(solution({wrong.cell: wrong.source}), CHECKS_OF_CELL[wrong.cell])
-    assert list(failures) == [wrong.check]
-    assert wrong.words in failures[wrong.check]
+    names = EVIDENCE_OF_CELL[wrong.cell]
+    result = verdicts(tmp_path, solution({wrong.cell: wrong.source}), names)
+    failed = {cell for cell, (points, _, _) in result.items() if points == 0}
+    own_cell = EVIDENCE[wrong.check][1]
+    assert failed & {EVIDENCE[n][1] for n in names} == {own_cell}
+    assert wrong.words in result[own_cell][2]
 
 
-def test_ap_without_positives_is_zero_and_said_so():
+def test_ap_without_positives_is_zero_and_said_so(tmp_path):
     scores = torch.tensor([0.3, 0.8, 0.1])
-    assert hidden.reference_average_precision(scores, torch.zeros(3)) == 0.0
+    assert references.reference_average_precision(scores, torch.zeros(3)) == 0.0
     assert solution()["average_precision"](scores, torch.zeros(3)) == 0.0
     source = cell_sources(read_notebook(source_notebook(ID)), ["average_precision"])[
         "average_precision"]
     nan_without_positives = source.replace("return 0.0", "return float('nan')")
     assert nan_without_positives != source
-    failures = failing_checks(solution({"average_precision": nan_without_positives}),
-                              CHECKS_OF_CELL["average_precision"])
-    assert list(failures) == ["average_precision"]
-    assert "0.0 without positives" in failures["average_precision"]
+    result = verdicts(tmp_path, solution({"average_precision": nan_without_positives}),
+                      ["average_precision", "mean_average_precision"])
+    points, _, message = result["test_average_precision"]
+    assert points == 0 and "0.0 without positives" in message
+    assert result["test_mean_average_precision"][0] == 2
 
 
 def test_ap_with_ties_follows_scikit_learn():
     tied = torch.tensor([0.9, 0.5, 0.5, 0.2])
     for labels in ([0.0, 1, 0, 1], [0.0, 0, 1, 1]):  # the tied pair in either order
-        assert hidden.reference_average_precision(tied, torch.tensor(labels)) == \
+        assert references.reference_average_precision(tied, torch.tensor(labels)) == \
             pytest.approx(5 / 12)
     # ranking tied images one by one makes AP depend on their order in the input
     ties = KNOWN_WRONG["ap_ignoring_ties"]
@@ -105,22 +117,81 @@ def test_reference_ap_matches_the_solution_on_random_inputs():
     for _ in range(20):
         scores = (torch.rand(40, generator=generator) * 6).round() / 6
         labels = (torch.rand(40, generator=generator) < 0.3).float()
-        expected = hidden.reference_average_precision(scores, labels)
+        expected = references.reference_average_precision(scores, labels)
         assert ap(scores, labels) == pytest.approx(expected)
 
 
 def test_reference_tail_accuracy_by_hand():
     scores = torch.tensor([[0.9, 0.2], [0.8, 0.6], [0.6, 0.3], [0.55, 0.1]])
     labels = torch.tensor([[1, 0], [0, 1], [1, 0], [1, 0]])
-    result = hidden.reference_tail_accuracy(scores, labels, 0.6)
+    result = references.reference_tail_accuracy(scores, labels, 0.6)
     assert result[0].item() == pytest.approx(0.5) and result[1].isnan()
-    assert hidden.reference_tail_accuracy(scores, labels, 0.5).tolist() == [0.75, 1.0]
+    assert references.reference_tail_accuracy(scores, labels, 0.5).tolist() == [0.75, 1.0]
 
 
-def test_a_crashing_answer_becomes_a_message_without_traceback():
+def test_a_crashing_answer_becomes_a_message_without_traceback(tmp_path):
     def broken(scores, labels):
         raise IndexError("index 7 is out of bounds")
 
-    with pytest.raises(CheckFailed) as failure:
-        hidden.average_precision(broken)
-    assert "IndexError" in failure.value.message and "hidden inputs" in failure.value.message
+    result = verdicts(tmp_path, {"average_precision": broken}, ["average_precision"])
+    points, _, message = result["test_average_precision"]
+    assert points == 0 and "raised IndexError: index 7 is out of bounds" in message
+    assert "hidden inputs" in message and "Traceback" not in message
+
+
+def test_a_loss_returned_as_a_python_number_is_named(tmp_path):
+    class FloatLoss(torch.nn.Module):
+        def forward(self, y_hat, y):
+            return torch.nn.functional.binary_cross_entropy_with_logits(y_hat, y).item()
+
+    points, _, message = verdicts(tmp_path, {"MultiLabelBCELoss": FloatLoss},
+                                  ["bce_loss"])["test_loss"]
+    assert points == 0 and "0-dimensional tensor" in message
+
+
+def test_a_map_returned_as_a_list_or_with_per_class_ap_in_the_wrong_order_fails(tmp_path):
+    right = solution()["mean_average_precision"]
+
+    def as_list(scores, labels):
+        return list(right(scores, labels))
+
+    def reversed_classes(scores, labels):
+        value, per_class = right(scores, labels)
+        return value, per_class.flip(0)
+
+    for wrong, words in [(as_list, "return a tuple"), (reversed_classes, "class c is column c")]:
+        points, _, message = verdicts(tmp_path, {"mean_average_precision": wrong},
+                                      ["mean_average_precision"])["test_mean_average_precision"]
+        assert points == 0 and words in message
+
+
+def test_a_model_that_starts_scratch_from_the_pretrained_weights_fails(tmp_path):
+    build_model = solution()["build_model"]
+
+    def scratch_pretrained(regime, pretrained, num_classes):
+        return build_model("all_layers" if regime == "scratch" else regime, pretrained,
+                           num_classes)
+
+    points, _, message = verdicts(tmp_path, {"build_model": scratch_pretrained},
+                                  ["model_regimes"])["test_build_model"]
+    assert points == 0 and "scratch: the model starts from the pretrained weights" in message
+
+
+def test_a_check_whose_hidden_part_never_ran_says_so(tmp_path):
+    points, _, message = verdicts(tmp_path, {}, [])["test_cooccurrence"]
+    assert points == 0 and "this check never ran" in message
+
+
+ALLOWED_IMPORTS = {"autograder.evidence", "vislab", "numpy", "torch", "torchvision"}
+
+
+def test_the_evidence_module_imports_only_what_the_sandbox_has():
+    tree = ast.parse(open(evidence.__file__).read())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    outside = {name for name in imported
+               if name.split(".")[0] not in sys.stdlib_module_names
+               and not any(name == allowed or name.startswith(allowed + ".")
+                           for allowed in ALLOWED_IMPORTS)}
+    assert not outside

@@ -1,32 +1,51 @@
-"""a1's predictions CSV: validation messages, mAP on a public/private split, points, leaderboard."""
+"""a1's predictions CSV, judged on the grading side from the handed-in file: validation messages,
+mAP on a public/private split of the sealed held-out labels, points, the leaderboard's score,
+and the published test split reproduced by the public demo key."""
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from autograder.checks import a1_multilabel as hidden
-from autograder.checks.core import CheckFailed
+from autograder.checks import a1_multilabel as checks
+from autograder.checks.a1_multilabel import heldout, judges
+from autograder.heldout import store
+from autograder.heldout.key import DEMO_KEY
+from autograder.judging.in_process import judge_collected
 from autograder.predictions_csv import InvalidPredictions
 from autograder.public_private import public_private_split
 from vislab.a1_multilabel import scenes as multilabel_scenes
-from vislab.a1_multilabel.heldout import write_heldout_labels
 from vislab.kaggle import write_predictions
+from vislab.paths import REPO_ROOT
 from vislab.seeds import seeded_generator
 
 CLASSES = multilabel_scenes.CLASSES
 COUNT = 60
+CELL = "test_predictions_csv"
+SAMPLE_CSV = REPO_ROOT / "autograder" / "samples" / "a1_multilabel" / "predictions.csv"
+#: the reference submission's (public, private) mAP on the published test split, measured with
+#: the kit's held-out labels before they moved to the grading side
+SAMPLE_SCORES = (0.8077646722356162, 0.8124772331630318)
 
 
 @pytest.fixture
-def labels(tmp_cache):
-    """Held-out labels of 60 test scenes (every class positive in both halves)."""
+def heldout_dir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv(store.DIR_VARIABLE, str(tmp_path / "heldout"))
+    monkeypatch.delenv("VISLAB_A1_DATASET", raising=False)
+    return tmp_path / "heldout"
+
+
+@pytest.fixture
+def labels(heldout_dir):
+    """Sealed held-out labels of 60 test scenes (every class positive in both halves)."""
     generator = seeded_generator(0)
     labels = (torch.rand(COUNT, len(CLASSES), generator=generator) < 0.25).float()
     public, private = public_private_split(COUNT)
     labels[public[:2]] = 1
     labels[private[:2]] = 1
-    write_heldout_labels(multilabel_scenes.CACHE_NAME, list(range(COUNT)), labels, CLASSES)
+    heldout.save_test_labels(multilabel_scenes.CACHE_NAME, range(COUNT), labels, DEMO_KEY)
     return labels
 
 
@@ -35,28 +54,31 @@ def write(path, scores, ids=None):
     return write_predictions(path, ids, {c: scores[:, i].tolist() for i, c in enumerate(CLASSES)})
 
 
+def judged(tmp_path, folder) -> tuple[float, str]:
+    """(points, failure words) of the CSV cell for the submission ``folder``."""
+    result = judge_collected("a1_multilabel", lambda: None, tmp_path / "out", folder)[CELL]
+    return result.points, " ".join(outcome.message for outcome in result.failures)
+
+
+def score(path):
+    return checks.LEADERBOARD.score(path, DEMO_KEY)
+
+
 def test_perfect_constant_and_partial_scores(labels, tmp_path):
-    assert hidden.score_predictions(write(tmp_path / "p.csv", labels)) == (1.0, 1.0)
-    assert hidden.predictions_csv(tmp_path / "p.csv") == hidden.CSV_POINTS
-    constant = write(tmp_path / "c.csv", torch.full_like(labels, 0.5))
-    public, private = hidden.score_predictions(constant)
+    perfect, constant, noisy = (tmp_path / name for name in ("perfect", "constant", "noisy"))
+    assert score(write(perfect / "predictions.csv", labels)) == (1.0, 1.0)
+    assert judged(tmp_path, perfect) == (judges.CSV_POINTS, "")
+    _, private = score(write(constant / "predictions.csv", torch.full_like(labels, 0.5)))
     _, private_part = public_private_split(COUNT)
     assert private == pytest.approx(labels[private_part].mean(0).mean().item())  # AP = prevalence
-    assert hidden.predictions_csv(constant) == 0.0
+    points, words = judged(tmp_path, constant)
+    assert points == 0 and "is not above 0.4" in words
     noise = torch.rand(labels.shape, generator=seeded_generator(1))
-    noisy = labels * 0.12 + noise * 0.88
-    _, private = hidden.score_predictions(write(tmp_path / "n.csv", noisy))
-    baseline, target = hidden.MAP_THRESHOLDS["scenes"]
+    _, private = score(write(noisy / "predictions.csv", labels * 0.12 + noise * 0.88))
+    baseline, target = judges.MAP_THRESHOLDS["scenes"]
     assert baseline < private < target
-    expected = round(hidden.CSV_POINTS * (private - baseline) / (target - baseline), 2)
-    assert hidden.predictions_csv(tmp_path / "n.csv") == pytest.approx(expected)
-    assert hidden.LEADERBOARD.score(tmp_path / "n.csv")[1] == private
-    assert hidden.OUTSIDE_KERNEL["test_predictions_csv"](tmp_path.parent / tmp_path.name) == 0.0
-
-
-def test_outside_kernel_scores_the_handed_in_file(labels, tmp_path):
-    write(tmp_path / hidden.CSV_FILE, labels)
-    assert hidden.OUTSIDE_KERNEL["test_predictions_csv"](tmp_path) == hidden.CSV_POINTS
+    expected = round(judges.CSV_POINTS * (private - baseline) / (target - baseline), 2)
+    assert judged(tmp_path, noisy) == (pytest.approx(expected), "")
 
 
 def _faulty_files(labels, folder):
@@ -87,16 +109,32 @@ def _faulty_files(labels, folder):
 def test_each_fault_is_rejected_with_a_message_saying_what_to_fix(labels, tmp_path):
     for name, (path, words) in _faulty_files(labels, tmp_path).items():
         with pytest.raises(InvalidPredictions) as error:
-            hidden.score_predictions(path)
+            score(path)
         assert words in str(error.value), name
-        with pytest.raises(CheckFailed) as failure:
-            hidden.predictions_csv(path)
-        assert failure.value.message == str(error.value)
 
 
-def test_a_faulty_handed_in_file_scores_zero_outside_the_kernel(labels, tmp_path):
+def test_a_faulty_handed_in_file_fails_the_cell_with_the_files_fault(labels, tmp_path):
     folder = tmp_path / "submission"
-    folder.mkdir()
-    frame = pd.read_csv(write(folder / hidden.CSV_FILE, labels))
-    frame.drop(index=0).to_csv(folder / hidden.CSV_FILE, index=False)
-    assert hidden.OUTSIDE_KERNEL["test_predictions_csv"](folder) == 0.0
+    frame = pd.read_csv(write(folder / heldout.CSV_FILE, labels))
+    frame.drop(index=0).to_csv(folder / heldout.CSV_FILE, index=False)
+    with pytest.raises(InvalidPredictions) as error:
+        score(folder / heldout.CSV_FILE)
+    assert judged(tmp_path, folder) == (0, str(error.value))
+    points, words = judged(tmp_path, tmp_path / "nobody")
+    assert points == 0 and "predictions.csv was not handed in" in words
+
+
+def test_labels_changed_after_sealing_stop_the_scoring(labels, heldout_dir, tmp_path):
+    path = write(tmp_path / "p.csv", labels)
+    folder = heldout_dir / DEMO_KEY.fingerprint / multilabel_scenes.CACHE_NAME
+    forged = torch.load(folder / store.LABELS_FILE, weights_only=True)
+    forged["test_y"][:] = 1
+    torch.save(forged, folder / store.LABELS_FILE)
+    with pytest.raises(store.TamperedLabels):
+        score(path)
+
+
+def test_the_demo_key_reproduces_the_published_split_and_the_reference_score(heldout_dir,
+                                                                            tmp_cache):
+    heldout.prepare_scenes(DEMO_KEY)
+    assert score(SAMPLE_CSV) == SAMPLE_SCORES

@@ -1,4 +1,5 @@
-"""The PASCAL VOC and Planet loaders of a1, on tiny copies in the datasets' own formats."""
+"""The PASCAL VOC and Planet loaders of a1, on tiny copies in the datasets' own formats: the
+student side sees the test images only, the grading side reads their labels from the same files."""
 
 import numpy as np
 import pandas as pd
@@ -7,9 +8,17 @@ import tifffile
 import torch
 from PIL import Image
 
+from autograder.checks.a1_multilabel import heldout
+from autograder.heldout import store
+from autograder.heldout.key import DEMO_KEY
 from vislab.a1_multilabel import data as multilabel
-from vislab.a1_multilabel.heldout import read_heldout_labels
 from vislab.data import planet, voc
+
+
+@pytest.fixture
+def heldout_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.DIR_VARIABLE, str(tmp_path / "heldout"))
+    return tmp_path / "heldout"
 
 
 def write_voc(root, split_ids: dict[str, list[str]], flags: dict[str, dict[str, int]]):
@@ -81,7 +90,7 @@ def test_voc_bad_files_say_what_is_wrong(voc_root):
         voc.read_image_set_labels(voc_root, "trainval")
 
 
-def test_voc_prepare_and_assignment_loader(voc_root, tmp_cache):
+def test_voc_prepare_and_assignment_loader(voc_root, tmp_cache, heldout_dir):
     with pytest.raises(FileNotFoundError, match="prepare voc2012"):
         multilabel.load_multilabel("voc2012")
     assert voc.prepare("2012", voc_root.parent.parent) == voc_root.resolve()
@@ -92,13 +101,17 @@ def test_voc_prepare_and_assignment_loader(voc_root, tmp_cache):
     X, y = data.val[0]
     assert X.shape == (3, 32, 32) and X.dtype == torch.float32 and y.shape == (20,)
     assert data.test[0].shape == (3, 32, 32)  # images only
-    ids, labels, classes = read_heldout_labels("voc2012")
+    assert not hasattr(data.test, "labels")
+    heldout.HELDOUT_BUILDERS["voc2012"](DEMO_KEY, None)  # from the copy `prepare` recorded
+    ids, labels, classes = heldout.sealed_test_labels(DEMO_KEY, "voc2012")
     assert ids == list(data.test_ids) and classes == voc.VOC_CLASSES
     assert not set(ids) & set(data.val.ids)
     assert sorted(ids + data.val.ids) == [f"2009_00000{i}" for i in range(6)]
     _, all_val = voc.read_image_set_labels(voc_root, "val")
     expected = all_val[[int(i[-1]) for i in ids]]
-    assert torch.equal(labels, expected)
+    assert torch.equal(labels.float(), expected)
+    heldout.HELDOUT_BUILDERS["voc2012"](DEMO_KEY, voc_root.parent.parent)  # or from --from DIR
+    assert torch.equal(heldout.sealed_test_labels(DEMO_KEY, "voc2012")[1], labels)
 
 
 def write_planet(root, tags: list[str], size: int = 16):
@@ -151,7 +164,7 @@ def test_planet_split_is_seeded_and_disjoint():
         planet.split_indices(4)
 
 
-def test_planet_prepare_and_assignment_loader(tmp_path, tmp_cache):
+def test_planet_prepare_and_assignment_loader(tmp_path, tmp_cache, heldout_dir):
     with pytest.raises(FileNotFoundError, match="kaggle.com"):
         planet.prepare(None)
     write_planet(tmp_path / "planet", PLANET_TAGS * 2)
@@ -165,10 +178,23 @@ def test_planet_prepare_and_assignment_loader(tmp_path, tmp_cache):
     rgb = data.select_bands(["red", "green", "blue"])
     assert rgb.val[0][0].shape == (3, 8, 8) and torch.equal(rgb.val[0][0], X[:3])
     assert rgb.test[0].shape == (3, 8, 8)
-    ids, labels, _ = read_heldout_labels("planet")
-    assert ids == list(data.test_ids)
+    assert not hasattr(data.test, "labels")
+    heldout.HELDOUT_BUILDERS["planet"](DEMO_KEY, tmp_path / "planet")
+    ids, labels, classes = heldout.sealed_test_labels(DEMO_KEY, "planet")
+    assert ids == list(data.test_ids) and classes == planet.PLANET_CLASSES
     _, all_labels = planet.read_tags(tmp_path / "planet" / planet.LABELS_FILE)
-    assert torch.equal(labels, all_labels[[int(i.split("_")[1]) for i in ids]])
+    assert torch.equal(labels.float(), all_labels[[int(i.split("_")[1]) for i in ids]])
+
+
+def test_grading_a_real_dataset_reads_its_labels_from_the_prepared_copy(voc_root, tmp_cache,
+                                                                         heldout_dir, monkeypatch):
+    monkeypatch.setenv("VISLAB_A1_DATASET", "voc2012")
+    with pytest.raises(FileNotFoundError, match="prepare voc2012"):
+        heldout.prepare_grading(DEMO_KEY)
+    voc.prepare("2012", voc_root)
+    heldout.prepare_grading(DEMO_KEY)
+    ids, labels, _ = heldout.sealed_test_labels(DEMO_KEY)
+    assert len(ids) == 3 and labels.shape == (3, 20)
 
 
 def test_dataset_choice_comes_from_the_environment(monkeypatch):
