@@ -36,6 +36,8 @@ PASSED_VARIABLES = ("VISLAB_A1_DATASET", "VISLAB_A2_DATASET", "VISLAB_A3_DATASET
                     "VISLAB_A4_DATASET", "VISLAB_RESNET18_WEIGHTS")
 #: folders of the cache that hold released data (never the held-out labels)
 RELEASED_CACHE = ("datasets", "checkpoints")
+#: the file in which a real dataset's loader records the folder it reads in place
+ROOT_RECORD = "root.txt"
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,24 @@ class AssignmentKit:
         cache = cache_dir().resolve()
         views += [Mount(cache / name, cache / name) for name in RELEASED_CACHE
                   if (cache / name).is_dir()]
-        return views
+        weights = os.environ.get("VISLAB_RESNET18_WEIGHTS")
+        if weights and Path(weights).is_file():  # ImageNet weights kept outside the cache
+            views.append(Mount(Path(weights).resolve(), Path(weights).resolve()))
+        return views + [Mount(folder, folder) for folder in _real_dataset_folders(cache)]
 
     def kernel_env(self) -> dict[str, str]:
         """The environment of a graded kernel: autograde mode, the cache, the chosen datasets."""
         passed = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
         return {"NBGRADER_EXECUTION": "autograde", "VISLAB_CACHE": str(cache_dir().resolve()),
                 **passed}
+
+
+def _real_dataset_folders(cache: Path) -> list[Path]:
+    """Folders of real datasets read in place (``datasets.py prepare NAME --from DIR`` records
+    them in ``cache/datasets/<name>/root.txt``), so that a graded notebook can read them too."""
+    records = sorted((cache / "datasets").glob(f"*/{ROOT_RECORD}"))
+    folders = {Path(record.read_text().strip()).resolve() for record in records}
+    return sorted(folder for folder in folders if folder.is_dir())
 
 
 def assignment_kit(assignment_id: str, assignments_dir: Path,

@@ -38,7 +38,7 @@ from autograder.graded_notebook import notebook_to_grade, with_verdicts
 from autograder.heldout.key import DEMO_KEY, HeldoutKey, MissingKey, load_key
 from autograder.intake import Intake, inspect_submission
 from autograder.judging.evidence_reader import read_evidence
-from autograder.judging.verdicts import judge_submission
+from autograder.judging.verdicts import JudgingError, judge_submission
 from autograder.leaderboard import build_leaderboard
 from autograder.notebook_cells import graded_cell_ids
 from autograder.sandbox.availability import SandboxUnavailable, check_sandbox
@@ -223,9 +223,12 @@ def _judge(kit: AssignmentKit, course: WorkCourse, intake: Intake, run: _Run, ou
     shutil.copytree(result.output_dir / "evidence", evidence_dir) \
         if (result.output_dir / "evidence").is_dir() else evidence_dir.mkdir(parents=True)
     outcome.problems += read_evidence(evidence_dir).problems
-    verdicts = judge_submission(kit.judges, evidence_dir,
-                                course.submitted(student, kit.assignment_id),
-                                kit.test_cell_points, demo_key=key.demo)
+    try:
+        verdicts = judge_submission(kit.judges, evidence_dir,
+                                    course.submitted(student, kit.assignment_id),
+                                    kit.test_cell_points, demo_key=key.demo)
+    except JudgingError as error:
+        raise CourseError(f"grading stopped at {student}: {error}") from None
     if result.stop_reason:
         outcome.problems.append(result.stop_reason + _cells_not_run(result, kit))
     deleted = intake.deleted_cells.get(kit.notebook_name, [])

@@ -5,19 +5,53 @@ import pickle
 import pytest
 import torch
 
+from autograder.checks.a3_cifar import heldout
+from autograder.heldout import store
+from autograder.heldout.key import DEMO_KEY, HeldoutKey
 from vislab.a3_cifar import textured_digits
-from vislab.a3_cifar.data import heldout_test_labels, load_a3_data
+from vislab.a3_cifar.data import load_a3_data
 from vislab.data import cifar10, tensor_cache
+from vislab.data.test_inputs import load_test_inputs
 from vislab.seeds import seeded_generator
+
+REAL_KEY = HeldoutKey(b"an instructor's key of at least thirty-two characters")
 
 
 def test_textured_digits_are_deterministic_and_well_formed():
-    first = textured_digits.build(num_train=60, num_test=20)
-    second = textured_digits.build(num_train=60, num_test=20)
+    first = textured_digits.build(num_train=60)
+    second = textured_digits.build(num_train=60)
     assert tensor_cache.tensors_sha256(first) == tensor_cache.tensors_sha256(second)
+    assert set(first) == {"train_X", "train_y"}, "the student side builds no test labels"
     assert first["train_X"].shape == (60, 3, 32, 32) and first["train_X"].dtype == torch.uint8
     assert set(first["train_y"].tolist()) <= set(range(10))
     assert first["train_X"].float().std() > 20, "images are not blank"
+
+
+@pytest.fixture
+def grading_side(tmp_cache, tmp_path, monkeypatch):
+    monkeypatch.setenv(store.DIR_VARIABLE, str(tmp_path / "heldout"))
+    monkeypatch.setattr(textured_digits, "NUM_TRAIN", 50)
+    monkeypatch.setattr(textured_digits, "NUM_TEST", 30)
+
+
+def test_the_demo_key_draws_the_published_test_split_after_the_training_images(grading_side):
+    heldout.prepare_textured_digits(DEMO_KEY)
+    generator = seeded_generator(textured_digits.SEED)  # the kit's published order of draws
+    textured_digits.draw_images(textured_digits.writer_pool("train"), 50, generator)
+    X, y = textured_digits.draw_images(textured_digits.writer_pool("test"), 30, generator)
+    assert torch.equal(load_test_inputs(textured_digits.NAME)["test_X"], X)
+    assert torch.equal(store.load_labels(textured_digits.NAME, DEMO_KEY)["test_y"], y)
+
+
+def test_a_real_key_draws_another_test_split_with_its_own_sealed_labels(grading_side):
+    heldout.prepare_textured_digits(DEMO_KEY)
+    demo_X = load_test_inputs(textured_digits.NAME)["test_X"]
+    heldout.prepare_textured_digits(REAL_KEY)
+    real_X = load_test_inputs(textured_digits.NAME)["test_X"]
+    assert not torch.equal(real_X, demo_X)
+    assert store.has_labels(textured_digits.NAME, REAL_KEY)
+    assert not torch.equal(store.load_labels(textured_digits.NAME, REAL_KEY)["test_y"],
+                           store.load_labels(textured_digits.NAME, DEMO_KEY)["test_y"])
 
 
 def _write_cifar_batch(path, X, y):
@@ -48,17 +82,18 @@ def tiny_cifar(tmp_path):
     return tmp_path, batches
 
 
-def test_cifar10_is_read_plane_by_plane_and_test_labels_held_out(tiny_cifar, tmp_cache,
+def test_cifar10_is_read_plane_by_plane_and_test_labels_held_out(tiny_cifar, grading_side,
                                                                 monkeypatch):
     source, batches = tiny_cifar
     cifar10.prepare(source)  # the parent folder of cifar-10-batches-py
+    heldout.prepare_cifar10(DEMO_KEY, source)
     monkeypatch.setenv("VISLAB_A3_DATASET", "cifar10")
     data = load_a3_data(val_fraction=0.25)
     assert data.class_names[3] == "class3"
     assert len(data.train_X) + len(data.val_X) == 20
     test_X, test_y = batches[cifar10.TEST_BATCH]
     assert torch.equal(data.test_X, test_X)
-    assert torch.equal(heldout_test_labels("cifar10"), test_y)
+    assert torch.equal(store.load_labels("cifar10", DEMO_KEY)["test_y"], test_y)
     assert not hasattr(data, "test_y")
     first_X, first_y = batches["data_batch_1"]
     images = torch.cat([data.train_X, data.val_X])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.heldout.store import TamperedLabels
 from autograder.judging.plugin import CREDIT, MissingEvidence
 
 #: pytest runs one suite at a time in a process
@@ -46,7 +47,8 @@ class CellVerdict:
 
 
 class JudgingError(RuntimeError):
-    """The judges themselves are broken (not the submission): the message says how."""
+    """The judges or their held-out labels are broken (not the submission): grading stops, and
+    the message says how to fix it."""
 
 
 class _Collector:
@@ -72,6 +74,8 @@ class _Collector:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
+        if call.excinfo is not None and call.excinfo.errisinstance(TamperedLabels):
+            self.errors.append(str(call.excinfo.value))  # the grading side's fault: stop
         if call.when == "call" or (report.failed and call.when == "setup"):
             credits = [value for key, value in item.user_properties if key == CREDIT]
             self.outcomes.append(JudgeOutcome(
