@@ -14,10 +14,12 @@ import torchvision
 from torch import nn
 
 os.environ.setdefault("VISLAB_CACHE", tempfile.mkdtemp(prefix="a1-bench-"))
+os.environ.setdefault("VISLAB_HELDOUT_DIR", tempfile.mkdtemp(prefix="a1-bench-heldout-"))
 
-from autograder.checks import a1_multilabel as hidden  # noqa: E402
+from autograder.checks.a1_multilabel import LEADERBOARD  # noqa: E402
+from autograder.checks.a1_multilabel.heldout import save_test_labels  # noqa: E402
+from autograder.heldout.key import DEMO_KEY  # noqa: E402
 from vislab.a1_multilabel import scenes as multilabel_scenes  # noqa: E402
-from vislab.a1_multilabel.heldout import write_heldout_labels  # noqa: E402
 from vislab.kaggle import write_predictions  # noqa: E402
 
 
@@ -55,11 +57,11 @@ def training_step(name: str, model: nn.Module, bands: int, batch_size: int = 32)
 def csv_scoring() -> None:
     count, classes = 1000, multilabel_scenes.CLASSES
     labels = (torch.rand(count, len(classes)) < 0.2).float()
-    write_heldout_labels(multilabel_scenes.CACHE_NAME, list(range(count)), labels, classes)
+    save_test_labels(multilabel_scenes.CACHE_NAME, list(range(count)), labels, DEMO_KEY)
     path = os.path.join(os.environ["VISLAB_CACHE"], "predictions.csv")
     write_predictions(path, list(range(count)),
                       {c: torch.rand(count).tolist() for c in classes})
-    took = seconds(lambda: hidden.score_predictions(path))
+    took = seconds(lambda: LEADERBOARD.score(path, DEMO_KEY))
     print(f"predictions CSV of {count} images: validated and scored in {took:.2f} s")
 
 
