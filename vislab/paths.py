@@ -1,7 +1,8 @@
 """Where vislab keeps what it builds or downloads.
 
-Nothing here is committed: datasets, checkpoints and held-out labels are cached under
-``cache_dir()``, which is ``$VISLAB_CACHE`` when set and ``<repo>/cache`` otherwise.
+Nothing here is committed: datasets (training data and released test inputs, never test labels)
+and checkpoints are cached under ``cache_dir()``, which is ``$VISLAB_CACHE`` when set and
+``<repo>/cache`` otherwise.
 """
 
 import os
@@ -20,13 +21,6 @@ def cache_dir() -> Path:
 def dataset_dir(name: str) -> Path:
     """The cache folder of one dataset, e.g. ``cache/datasets/textured_digits``."""
     path = cache_dir() / "datasets" / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def heldout_dir(name: str) -> Path:
-    """Where the held-out test labels of a dataset live: only the autograder reads them."""
-    path = cache_dir() / "heldout" / name
     path.mkdir(parents=True, exist_ok=True)
     return path
 

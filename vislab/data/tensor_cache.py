@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from vislab.files import atomic_write
-from vislab.paths import dataset_dir, heldout_dir
+from vislab.paths import dataset_dir
 
 DATA_FILE = "tensors.pt"
 HASH_FILE = "tensors.sha256"
@@ -31,16 +31,9 @@ def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def _folder(name: str, heldout: bool) -> Path:
-    return heldout_dir(name) if heldout else dataset_dir(name)
-
-
-def save_tensors(name: str, tensors: dict[str, torch.Tensor], heldout: bool = False) -> str:
-    """Write ``tensors`` to the dataset's cache folder with their hash; return the hash.
-
-    ``heldout=True`` writes to the held-out folder instead (test labels: autograder only).
-    """
-    folder = _folder(name, heldout)
+def save_tensors(name: str, tensors: dict[str, torch.Tensor]) -> str:
+    """Write ``tensors`` to the dataset's cache folder with their hash; return the hash."""
+    folder = dataset_dir(name)
     sha = tensors_sha256(tensors)
     # atomic: two processes building the same dataset at once never leave a torn file
     atomic_write(folder / DATA_FILE, lambda handle: torch.save(tensors, handle))
@@ -48,19 +41,19 @@ def save_tensors(name: str, tensors: dict[str, torch.Tensor], heldout: bool = Fa
     return sha
 
 
-def is_cached(name: str, heldout: bool = False) -> bool:
-    folder = _folder(name, heldout)
+def is_cached(name: str) -> bool:
+    folder = dataset_dir(name)
     return (folder / DATA_FILE).exists() and (folder / HASH_FILE).exists()
 
 
 def load_tensors(name: str, build: Callable[[], dict[str, torch.Tensor]] | None = None,
-                 heldout: bool = False) -> dict[str, torch.Tensor]:
+                 ) -> dict[str, torch.Tensor]:
     """Load a cached dataset, building and caching it first when ``build`` is given.
 
     Raises ``RuntimeError`` when the cached tensors no longer match their recorded hash.
     """
-    folder = _folder(name, heldout)
-    if not is_cached(name, heldout):
+    folder = dataset_dir(name)
+    if not is_cached(name):
         if build is None:
             raise FileNotFoundError(f"dataset {name!r} is not prepared: run "
                                     f"`python datasets.py prepare {name}`")
