@@ -126,7 +126,7 @@ def _no_gradient_mask(y_hat, y, box_weight=1.0):
     (_weight_on_everything, "box_weight must multiply the box"),
     (_loss_probabilities, "the presence term gets probabilities"),
     (_no_gradient_mask, "must not push the box or class outputs"),
-    (lambda y_hat, y, box_weight=1.0: float(R.reference_localization_loss(y_hat, y)),
+    (lambda y_hat, y, box_weight=1.0: R.reference_localization_loss(y_hat, y).item(),
      "must return a torch tensor, got float"),
 ])
 def test_wrong_localisation_losses_get_their_words(tmp_path, loss, words):
