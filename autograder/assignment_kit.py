@@ -36,6 +36,8 @@ PASSED_VARIABLES = ("VISLAB_A1_DATASET", "VISLAB_A2_DATASET", "VISLAB_A3_DATASET
                     "VISLAB_A4_DATASET", "VISLAB_RESNET18_WEIGHTS")
 #: folders of the cache that hold released data (never the held-out labels)
 RELEASED_CACHE = ("datasets", "checkpoints")
+#: variables that may name a file or folder outside the cache that a graded notebook reads
+FILES_READ_IN_PLACE = ("VISLAB_RESNET18_WEIGHTS", "VISLAB_A2_DATASET")
 #: the file in which a real dataset's loader records the folder it reads in place
 ROOT_RECORD = "root.txt"
 
@@ -111,9 +113,10 @@ class AssignmentKit:
         cache = cache_dir().resolve()
         views += [Mount(cache / name, cache / name) for name in RELEASED_CACHE
                   if (cache / name).is_dir()]
-        weights = os.environ.get("VISLAB_RESNET18_WEIGHTS")
-        if weights and Path(weights).is_file():  # ImageNet weights kept outside the cache
-            views.append(Mount(Path(weights).resolve(), Path(weights).resolve()))
+        for variable in FILES_READ_IN_PLACE:  # ImageNet weights, a folder of one's own images
+            path = Path(os.environ.get(variable, "")).expanduser()
+            if os.environ.get(variable) and path.exists():
+                views.append(Mount(path.resolve(), path.resolve()))
         return views + [Mount(folder, folder) for folder in _real_dataset_folders(cache)]
 
     def kernel_env(self) -> dict[str, str]:

@@ -3,16 +3,8 @@
 ``evidence.py`` runs in the student's kernel; ``judges.py`` and ``references.py`` only in the
 grading process. a2 has no predictions CSV and no held-out labels (its comparison photos are
 inputs, released to students), so no leaderboard; ``runs/converted_b.json`` is handed in.
-
-The reference answers are re-exported here for the benchmarks (``benchmarks/a2_folding_speed.py``).
 """
 
-from autograder.checks.a2_bn_folding.references import (
-    adjust_affine,
-    adjust_running_stats,
-    convert_model,
-    fold_model,
-)
 from autograder.heldout.key import HeldoutKey
 from vislab.a2_bn_folding import photos
 from vislab.data.choice import chosen_dataset
@@ -32,5 +24,4 @@ def prepare_grading(key: HeldoutKey) -> None:
         save_tensors(photos.NAME, photos.build())
 
 
-__all__ = ["HANDED_IN", "adjust_affine", "adjust_running_stats", "convert_model", "fold_model",
-           "prepare_grading"]
+__all__ = ["HANDED_IN", "prepare_grading"]
