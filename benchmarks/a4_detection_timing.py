@@ -72,14 +72,19 @@ def main() -> None:
           f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as cache:
         os.environ["VISLAB_CACHE"] = cache
-        from autograder.checks import a4_detection as hidden
-        from vislab.a4_detection.data import heldout_detection_objects, load_detection
+        os.environ["VISLAB_HELDOUT_DIR"] = str(Path(cache) / "heldout")
+        from autograder.checks.a4_detection import heldout as grading_side
+        from autograder.checks.a4_detection import references as hidden
+        from autograder.checks.a4_detection.scoring import score_detections
+        from autograder.heldout.key import DEMO_KEY
+        from vislab.a4_detection.data import load_detection
         from vislab.a4_detection.detections_csv import format_prediction_string
         from vislab.kaggle import write_predictions
 
         start = time.perf_counter()
+        grading_side.prepare_grading(DEMO_KEY)
         det = load_detection()
-        print(f"building the embedded data (localisation + detection): "
+        print(f"building the embedded data and its test split (localisation + detection): "
               f"{time.perf_counter() - start:.1f} s")
         for name, build in MODELS.items():
             print(f"train {name:>13}: {throughput(build):7.0f} images/s")
@@ -98,7 +103,7 @@ def main() -> None:
               f"{time.perf_counter() - start:.2f} s (mAP@0.5 {value:.3f} of the true boxes "
               "with 0.05 cell units of noise)")
 
-        heldout = heldout_detection_objects()
+        heldout = grading_side.heldout_objects(DEMO_KEY)
         rows = []  # the true boxes, and a low-scored dummy box in images without a digit
         for target in hidden.objects_to_targets([heldout[i] for i in sorted(heldout)]):
             boxes = torch.cat([target["boxes"], torch.tensor([[0.0, 0, 1, 1]])])
@@ -108,7 +113,7 @@ def main() -> None:
         path = write_predictions(Path(cache) / "a4_detections.csv", sorted(heldout),
                                  {"PredictionString": rows})
         start = time.perf_counter()
-        public, private = hidden.score_predictions(path, heldout)
+        public, private = score_detections(path, heldout)
         print(f"scoring a CSV of {len(rows)} test images: {time.perf_counter() - start:.2f} s "
               f"(public {public:.3f}, private {private:.3f})")
 
