@@ -8,10 +8,8 @@ known-wrong answer is the source of one cell (the end-to-end grading test puts t
 a submission).
 """
 
-import ast
 import copy
 import json
-import sys
 
 import pytest
 import torch
@@ -334,18 +332,6 @@ def test_the_hidden_networks_leave_the_kernel_s_generator_and_threads_alone():
     evidence.hidden_convs()
     assert torch.equal(torch.rand(3), expected)
     assert torch.get_num_threads() == threads
-
-
-def test_the_evidence_module_imports_only_what_the_sandbox_holds():
-    allowed = {"autograder.evidence", "torch", "torchvision", "numpy"}
-    tree = ast.parse(open(evidence.__file__).read())
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    outside = {name for name in imported
-               if name.split(".")[0] not in sys.stdlib_module_names
-               and not name.startswith(("vislab", "torch.")) and name not in allowed}
-    assert outside == set()
 
 
 def test_prepare_grading_builds_the_photos_once_before_any_sandbox(tmp_cache, monkeypatch):

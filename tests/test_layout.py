@@ -2,11 +2,16 @@
 
 - no import cycle between modules (lazy imports inside functions count too);
 - the shared core of ``vislab`` never imports an assignment subpackage (``vislab.a1_*`` ...);
-- ``vislab`` (what student notebooks import) never imports ``autograder`` (the grading side).
+- ``vislab`` (what student notebooks import) never imports ``autograder`` (the grading side);
+- an assignment's ``evidence.py`` imports only what its sandbox holds: the standard library,
+  numpy, torch, torchvision, ``vislab`` and ``autograder.evidence``.
 """
 
 import ast
+import sys
 from pathlib import Path
+
+import pytest
 
 from vislab.paths import REPO_ROOT
 
@@ -96,3 +101,25 @@ def test_every_assignment_has_its_subpackage_and_nothing_else_is_one():
     subpackages = sorted(p.name for p in (REPO_ROOT / "vislab").iterdir()
                          if is_assignment_package(f"vislab.{p.name}") and p.is_dir())
     assert subpackages == assignments
+
+
+#: what a sandbox holds besides the standard library (see ``autograder.assignment_kit``)
+SANDBOX_IMPORTS = ("numpy", "torch", "torchvision", "vislab", "autograder.evidence")
+EVIDENCE_MODULES = sorted((REPO_ROOT / "autograder" / "checks").glob("*/evidence.py"))
+
+
+@pytest.mark.parametrize("path", EVIDENCE_MODULES, ids=lambda path: path.parent.name)
+def test_an_evidence_module_imports_only_what_the_sandbox_holds(path):
+    tree = ast.parse(path.read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    outside = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names
+               and not any(name == allowed or name.startswith(allowed + ".")
+                           for allowed in SANDBOX_IMPORTS)}
+    assert outside == set()
+
+
+def test_every_assignment_has_an_evidence_module():
+    assert [path.parent.name for path in EVIDENCE_MODULES] == sorted(
+        p.name for p in (REPO_ROOT / "assignments").iterdir() if p.is_dir())
