@@ -31,7 +31,13 @@ from tqdm.auto import tqdm
 
 from autograder import gradebook_export
 from autograder.assignment_kit import AssignmentKit, assignment_kit
-from autograder.course import ASSIGNMENTS, CourseError, WorkCourse, open_work_course
+from autograder.course import (
+    ASSIGNMENTS,
+    CourseError,
+    WorkCourse,
+    check_assignment,
+    open_work_course,
+)
 from autograder.feedback import write_feedback, write_not_graded_page
 from autograder.gradebook_writer import forget_submission, write_grades
 from autograder.graded_notebook import notebook_to_grade, with_verdicts
@@ -88,6 +94,8 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     ``unsafe_no_sandbox`` runs student code without a sandbox (the table says so);
     ``cell_timeout`` (seconds) stops a cell that runs too long; ``limits`` overrides all caps.
     """
+    check_assignment(assignment_id, assignments_dir)
+    folders = discover_submissions(Path(submissions_dir))
     kit = assignment_kit(assignment_id, assignments_dir, checks_dir)
     isolation = "none" if unsafe_no_sandbox else "bwrap"
     if not unsafe_no_sandbox:
@@ -98,7 +106,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     kit.prepare(key)
     source_cells = {kit.notebook_name: graded_cell_ids(kit.source)}
     intakes = [inspect_submission(folder, assignment_id, [kit.notebook_name], source_cells)
-               for folder in discover_submissions(Path(submissions_dir))]
+               for folder in folders]
     outcomes = {i.student: Outcome(i.student, False, list(i.problems)) for i in intakes}
     for intake in intakes:
         if intake.gradable:
