@@ -10,6 +10,19 @@ import nbformat
 import pytest
 
 
+@pytest.fixture(scope="session")
+def graded_demo(tmp_path_factory):
+    """The README's main job, graded once for every test that reads it: ``(table, workdir)``.
+
+    The demo class of a3_cifar holds the reference, the starter and the known-wrong student of
+    every assignment's class, plus a broken notebook and a deleted test cell.
+    """
+    from autograder.demo import run_demo
+
+    workdir = tmp_path_factory.mktemp("a3_demo")
+    return run_demo(workdir, workers=2), workdir
+
+
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch) -> Path:
     """Point ``VISLAB_CACHE`` at an empty folder for the test."""

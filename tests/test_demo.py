@@ -8,16 +8,16 @@ import pandas as pd
 import pytest
 
 from autograder.course import WorkCourse
-from autograder.demo import DELETED_CELL, run_demo
+from autograder.demo import DELETED_CELL
 from autograder.gradebook_export import cell_max_points
 
 MANUAL_CELLS = {"ablation_answer", "filters_answer"}
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("a3_demo")
-    table = run_demo(workdir, workers=2).set_index("student")
+def graded(graded_demo):
+    table, workdir = graded_demo
+    table = table.set_index("student")
     max_points = cell_max_points(WorkCourse(workdir), "a3_cifar", list(table.columns))
     auto_cells = [cell for cell in max_points if cell not in MANUAL_CELLS]
     return table, workdir, max_points, auto_cells

@@ -169,7 +169,7 @@ def test_the_starters_feedback_says_not_done_yet_in_words(graded):
 
 def test_regrading_gives_the_same_grades(graded):
     table, workdir, submissions, assignments, checks = graded
-    again = grade_class(TINY_ID, submissions, workdir, workers=1, progress=False,
+    again = grade_class(TINY_ID, submissions, workdir, workers=2, progress=False,
                         assignments_dir=assignments, checks_dir=checks, cell_timeout=20,
                         demo_key=True).set_index("student")
     columns = ["status", "total", "test_add", "test_mul_with_warning", "test_partial"]
