@@ -17,7 +17,11 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
-from autograder.nbgrader_plugins import HideTestTracebacks, RefuseAutograde
+from autograder.nbgrader_plugins import (
+    ClearHiddenTestsOfTestCells,
+    HideTestTracebacks,
+    RefuseAutograde,
+)
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -51,7 +55,7 @@ c.Autograde.autograde_preprocessors = [RefuseAutograde]
 # feedback never shows a hidden test's source or a traceback from a test cell
 c.GenerateFeedback.preprocessors = [
     GetGrades,
-    ClearHiddenTests,
+    ClearHiddenTestsOfTestCells,
     HideTestTracebacks,
     CSSHTMLHeaderPreprocessor,
 ]

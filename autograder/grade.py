@@ -21,6 +21,7 @@ reason names the cell that was running.
 
 import os
 import shutil
+import stat
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +45,9 @@ from autograder.graded_notebook import notebook_to_grade, with_verdicts
 from autograder.heldout.key import DEMO_KEY, HeldoutKey, MissingKey, load_key
 from autograder.intake import Intake, inspect_submission
 from autograder.judging.evidence_reader import read_evidence
-from autograder.judging.verdicts import JudgingError, judge_submission
+from autograder.judging.verdicts import CellVerdict, JudgingError, judge_submission
 from autograder.leaderboard import build_leaderboard
-from autograder.notebook_cells import graded_cell_ids
+from autograder.notebook_cells import grade_id, graded_cell_ids
 from autograder.sandbox.availability import SandboxUnavailable, check_sandbox
 from autograder.sandbox.job import SandboxJob, SandboxResult
 from autograder.sandbox.limits import Limits
@@ -110,7 +111,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     outcomes = {i.student: Outcome(i.student, False, list(i.problems)) for i in intakes}
     for intake in intakes:
         if intake.gradable:
-            _stage_submission(course, intake, assignment_id)
+            outcomes[intake.student].problems += _stage_submission(course, intake, assignment_id)
             outcomes[intake.student].problems += _missing_files(kit, course, intake.student)
         else:
             forget_submission(course.db_url, assignment_id, intake.student)
@@ -170,13 +171,28 @@ def _default_limits(workers: int, cell_timeout: int | None) -> Limits:
     return Limits(cpu_threads=threads, **({"cell_timeout_s": cell_timeout} if cell_timeout else {}))
 
 
-def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) -> None:
-    """Copy the student's folder into ``submitted/`` (replacing an earlier copy)."""
+def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) -> list[str]:
+    """Copy the student's folder into ``submitted/`` (replacing an earlier copy) with its plain
+    files and folders only: a link or a pipe is left out (the grading side, which reads this
+    copy with its own rights, must never follow one); say what was left out."""
     target = course.submitted(intake.student, assignment_id)
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(intake.folder, target, symlinks=True,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    left_out = []
+
+    def not_copied(folder: str, names: list[str]) -> list[str]:
+        special = [name for name in names if not _is_plain(Path(folder, name))]
+        left_out.extend(str(Path(folder, name).relative_to(intake.folder)) for name in special)
+        return special + [name for name in names if name in (".ipynb_checkpoints", "__pycache__")]
+
+    shutil.copytree(intake.folder, target, symlinks=True, ignore=not_copied)
+    return [f"{name} is a link or a special file, not a file you wrote: it was left out"
+            for name in left_out]
+
+
+def _is_plain(path: Path) -> bool:
+    mode = os.lstat(path).st_mode
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
 
 
 def _missing_files(kit: AssignmentKit, course: WorkCourse, student: str) -> list[str]:
@@ -238,7 +254,7 @@ def _judge(kit: AssignmentKit, course: WorkCourse, intake: Intake, run: _Run, ou
     except JudgingError as error:
         raise CourseError(f"grading stopped at {student}: {error}") from None
     if result.stop_reason:
-        outcome.problems.append(result.stop_reason + _cells_not_run(result, kit))
+        outcome.problems.append(result.stop_reason + _cells_not_run(result, kit, verdicts))
     deleted = intake.deleted_cells.get(kit.notebook_name, [])
     write_grades(course.db_url, kit.assignment_id, student, kit.notebook_name, result.notebook,
                  verdicts, deleted)
@@ -252,10 +268,12 @@ def _judge(kit: AssignmentKit, course: WorkCourse, intake: Intake, run: _Run, ou
     outcome.autograded, outcome.seconds = True, result.seconds
 
 
-def _cells_not_run(result: SandboxResult, kit: AssignmentKit) -> str:
-    """``"; not run, so 0: test_a, test_b"`` for the test cells after the one that stopped."""
+def _cells_not_run(result: SandboxResult, kit: AssignmentKit,
+                   verdicts: dict[str, CellVerdict]) -> str:
+    """``"; ... score 0: test_a, test_b"``: the test cells from the one that stopped on that
+    lost their points (cells judged from handed-in files keep theirs)."""
     if result.stopped_cell is None:
         return ""
-    later = [cell.metadata.nbgrader["grade_id"] for cell in result.notebook.cells[result.stopped_cell:]
-             if cell.metadata.get("nbgrader", {}).get("grade_id") in kit.test_cell_points]
-    return f"; the cells from there on did not run and score 0: {', '.join(later)}" if later else ""
+    later = [grade_id(cell) for cell in result.notebook.cells[result.stopped_cell:]]
+    lost = [name for name in later if name in kit.test_cell_points and not verdicts[name].points]
+    return f"; the cells from there on did not run and score 0: {', '.join(lost)}" if lost else ""

@@ -13,7 +13,10 @@ from pathlib import Path
 import nbformat
 
 from autograder.notebook_cells import graded_cell_ids, read_notebook
+from autograder.sandbox.untrusted_files import read_regular_file
 
+#: a notebook larger than this is refused unread (outputs are stripped by nobody: keep them small)
+MAX_NOTEBOOK_BYTES = 200 * 2**20
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -68,8 +71,12 @@ def inspect_submission(folder: Path, assignment_id: str, notebook_names: list[st
 
 def _unreadable(path: Path) -> str | None:
     """Why nbgrader cannot read the notebook at ``path``, or ``None``."""
+    data = read_regular_file(path, MAX_NOTEBOOK_BYTES)  # never follow a handed-in link
+    if data is None:
+        return (f"{path.name} is not a plain file (a link?) or is larger than "
+                f"{MAX_NOTEBOOK_BYTES // 2**20} MB: hand in the notebook Jupyter saved")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         return f"{path.name} is not a text file: hand in the .ipynb that Jupyter saved"
     except json.JSONDecodeError as error:

@@ -1,5 +1,8 @@
-"""Two nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
+"""Three nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
 
+- :class:`ClearHiddenTestsOfTestCells` removes the hidden regions from test cells only, when
+  feedback is generated: a student's own cell that holds the marker text (say an unmatched
+  ``### BEGIN HIDDEN TESTS``) is the student's text, and must not stop their feedback page.
 - :class:`HideTestTracebacks` runs while feedback is generated. A test cell that failed shows
   its verdict in words only: no stack, no source lines, so neither a hidden test's code nor the
   inside of a check reaches a student.
@@ -7,13 +10,22 @@
   ``python -m autograder grade``, which runs each submission in a sandbox and judges outside.
 """
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.notebook_cells import is_test_cell
 
 REFUSAL = ("grade with `python -m autograder grade <assignment> --submissions DIR`: it runs each "
            "submission in a sandbox and judges the hidden checks outside the student's kernel. "
            "Plain `nbgrader autograde` would run student code unsandboxed and cannot judge them.")
+
+
+class ClearHiddenTestsOfTestCells(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, applied to test cells (restored from the source) only."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if is_test_cell(cell):
+            return super().preprocess_cell(cell, resources, cell_index)
+        return cell, resources
 
 
 class HideTestTracebacks(NbGraderPreprocessor):

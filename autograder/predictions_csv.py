@@ -5,13 +5,19 @@ do, so a student (and the grade table) knows why the file scored nothing. Assign
 checks (a prediction string's grammar, a box inside the image) run on the frame this returns.
 """
 
+import io
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from autograder.sandbox.untrusted_files import read_regular_file
 from vislab.kaggle import ID_COLUMN
+
+#: a predictions file larger than this is refused unread
+MAX_BYTES = 64 * 2**20
 
 
 class InvalidPredictions(ValueError):
@@ -28,12 +34,16 @@ def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
     the only values allowed (class labels). Returns the frame sorted like ``ids``.
     """
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise InvalidPredictions(f"{path.name} was not handed in: run the notebook so that it "
                                  "writes the file, and hand it in next to the notebook")
-    _check_text(path)
+    data = read_regular_file(path, MAX_BYTES)  # a handed-in file: never follow its links
+    if data is None:
+        raise InvalidPredictions(f"{path.name} is not a plain file (a link, a pipe?) or is larger "
+                                 f"than {MAX_BYTES // 2**20} MB: hand in the CSV itself")
+    _check_text(path.name, data)
     try:
-        frame = pd.read_csv(path, dtype={ID_COLUMN: str})
+        frame = pd.read_csv(io.BytesIO(data), dtype={ID_COLUMN: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise InvalidPredictions(f"{path.name} is not a readable CSV file ({error}); write it with "
                                  "vislab.kaggle.write_predictions") from None
@@ -48,11 +58,12 @@ def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
         rows = frame.loc[values.isna().any(axis=1), ID_COLUMN].head(5).tolist()
         raise InvalidPredictions(f"{path.name} has empty or NaN predictions (ids {rows}...): "
                                  "predict a value for every test image")
+    _check_finite(frame, columns, path.name)
     if value_range is not None:
         _check_range(frame, columns, value_range, path.name)
     if allowed_values is not None:
         allowed = {str(v) for v in allowed_values}
-        bad = ~values.astype(str).isin(allowed).all(axis=1)
+        bad = ~values.map(_as_label).isin(allowed).all(axis=1)
         if bad.any():
             rows = frame.loc[bad, ID_COLUMN].head(5).tolist()
             raise InvalidPredictions(f"{path.name} has predictions outside {sorted(allowed)} "
@@ -60,15 +71,14 @@ def read_predictions(path: str | Path, columns: list[str], ids: Iterable,
     return frame.set_index(ID_COLUMN).loc[expected_ids].reset_index()
 
 
-def _check_text(path: Path) -> None:
+def _check_text(name: str, data: bytes) -> None:
     """Faults of the file as text, named in its own terms before pandas reads it."""
-    head = path.read_bytes()[:4096]
-    if head.startswith(b"\xef\xbb\xbf"):
-        raise InvalidPredictions(f"{path.name} starts with a byte-order mark (BOM, bytes EF BB BF): "
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InvalidPredictions(f"{name} starts with a byte-order mark (BOM, bytes EF BB BF): "
                                  "save it as plain UTF-8 (vislab.kaggle.write_predictions does)")
-    first_line = head.split(b"\n", 1)[0]
+    first_line = data[:4096].split(b"\n", 1)[0]
     if b";" in first_line and b"," not in first_line:
-        raise InvalidPredictions(f"{path.name} separates its columns with ';': use ',' (as "
+        raise InvalidPredictions(f"{name} separates its columns with ';': use ',' (as "
                                  "vislab.kaggle.write_predictions does)")
 
 
@@ -91,6 +101,22 @@ def _check_ids(found: pd.Series, expected: list[str], name: str) -> None:
                                  f"{unknown[:5]}): use the ids the test loader gives")
 
 
+def _check_finite(frame: pd.DataFrame, columns: list[str], name: str) -> None:
+    numbers = frame[columns].apply(pd.to_numeric, errors="coerce")
+    infinite = np.isinf(numbers.to_numpy(dtype=float)).any(axis=1)
+    if np.any(infinite):
+        rows = frame.loc[infinite, ID_COLUMN].head(5).tolist()
+        raise InvalidPredictions(f"{name} has infinite values (inf) at ids {rows}...: write finite "
+                                 "predictions")
+
+
+def _as_label(value) -> str:
+    """``6``, ``6.0`` and ``"6"`` are all the label ``"6"``; anything else stays as written."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _check_range(frame: pd.DataFrame, columns: list[str], value_range: tuple[float, float],
                  name: str) -> None:
     low, high = value_range
@@ -98,11 +124,6 @@ def _check_range(frame: pd.DataFrame, columns: list[str], value_range: tuple[flo
         values = frame[columns].to_numpy(dtype=float)
     except ValueError:
         raise InvalidPredictions(f"{name} has predictions that are not numbers") from None
-    infinite = np.isinf(values).any(axis=1)
-    if np.any(infinite):
-        rows = frame.loc[infinite, ID_COLUMN].head(5).tolist()
-        raise InvalidPredictions(f"{name} has infinite values (inf) at ids {rows}...: write finite "
-                                 "probabilities")
     bad = ((values < low) | (values > high)).any(axis=1)
     if np.any(bad):
         rows = frame.loc[bad, ID_COLUMN].head(5).tolist()

@@ -63,3 +63,17 @@ def test_infinite_scores_are_named_as_such(tmp_path):
 def test_a_missing_file_says_how_to_make_it(tmp_path):
     with pytest.raises(InvalidPredictions, match="was not handed in"):
         read_predictions(tmp_path / "nope.csv", ["Category"], IDS)
+
+
+def test_an_inf_among_class_labels_names_its_id(tmp_path):
+    with pytest.raises(InvalidPredictions, match=r"infinite values \(inf\) at ids \['2'\]"):
+        _read(tmp_path, "Id,Category\n0,6\n1,3\n2,inf\n", allowed_values=range(10))
+
+
+def test_a_link_is_never_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Id,Category\nthe instructor's key\n")
+    (tmp_path / "p.csv").symlink_to(secret)
+    with pytest.raises(InvalidPredictions, match="not a plain file") as failure:
+        read_predictions(tmp_path / "p.csv", ["Category"], IDS)
+    assert "key" not in str(failure.value)
