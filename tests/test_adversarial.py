@@ -317,9 +317,13 @@ def test_the_victim_is_graded_as_if_no_one_had_cheated(graded):
 def test_nothing_outside_the_sandboxes_changed(graded):
     for name, before in graded.digests_before.items():
         assert graded.digests_after[name] == before, f"the {name} changed"
-    for student in graded.table.index:  # the grading side's copies are what was handed in
+    for student in graded.table.index:  # the grading side's copies: what was handed in, links
+        handed_in = tree_digest(graded.submissions / student)  # left out (and said so)
+        links = [name for name, digest in handed_in.items() if digest.startswith("-> ")]
         assert tree_digest(graded.workdir / "submitted" / student / ASSIGNMENT) == \
-            tree_digest(graded.submissions / student), student
+            {name: digest for name, digest in handed_in.items() if name not in links}, student
+        for name in links:
+            assert f"{name} is a link or a special file" in graded.table.loc[student, "reason"]
     assert not [path for path in host_plants(graded.target) if path.exists()]
     site_customize = Path(sysconfig.get_paths()["purelib"]) / "sitecustomize.py"
     assert not (site_customize.exists() and "planted by a cheat" in site_customize.read_text())
