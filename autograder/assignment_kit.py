@@ -111,8 +111,9 @@ class AssignmentKit:
                  Mount(empty_file, inside_checks / "__init__.py"),
                  Mount(self.evidence.resolve(), inside_checks / "evidence.py")]
         cache = cache_dir().resolve()
-        views += [Mount(cache / name, cache / name) for name in RELEASED_CACHE
-                  if (cache / name).is_dir()]
+        for name in RELEASED_CACHE:  # mounted even when empty: the kernel sees them read-only and
+            (cache / name).mkdir(parents=True, exist_ok=True)  # cannot create them itself
+            views.append(Mount(cache / name, cache / name))
         for variable in FILES_READ_IN_PLACE:  # ImageNet weights, a folder of one's own images
             path = Path(os.environ.get(variable, "")).expanduser()
             if os.environ.get(variable) and path.exists():
