@@ -25,7 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("id", help="assignment id, e.g. a3_cifar")
     grade.add_argument("--submissions", required=True, type=Path,
                        help="folder with one sub-folder per student: <student>/<id>.ipynb + files")
-    grade.add_argument("--workers", type=int, default=1, help="parallel autograde processes")
+    grade.add_argument("--workers", type=int, default=1,
+                       help="worker processes of the local Dask cluster, one sandbox each "
+                            "(not used with --scheduler)")
+    grade.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                       help="run the sandboxes on an existing Dask cluster (started with "
+                            "`dask scheduler` and `dask worker tcp://HOST:PORT`) instead of a "
+                            "local one")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, also those graded before from the "
+                            "same files, assignment and kit version (skipped by default)")
     grade.add_argument("--workdir", type=Path, default=Path("grading"),
                        help="grading work folder (gradebook, feedback, tables); default grading/")
     grade.add_argument("--cell-timeout", type=int, default=None,
@@ -58,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
             table = grade_class(args.id, args.submissions, args.workdir, args.workers,
                                 cell_timeout=args.cell_timeout, demo_key=args.demo_key,
-                                unsafe_no_sandbox=args.unsafe_no_sandbox)
+                                unsafe_no_sandbox=args.unsafe_no_sandbox,
+                                scheduler=args.scheduler, force=args.force)
             print_results(args.id, table, args.workdir)
         elif args.command == "leaderboard":
             path = args.workdir / f"{args.id}_leaderboard.csv"
@@ -74,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CourseError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: every student is either graded or left for the next run; run the "
+              "same command again to resume", file=sys.stderr)
+        return 130
     return 0
 
 
