@@ -8,11 +8,22 @@ as nbgrader's autograde does. What a student did to those cells is said in words
 - a test cell that appears more than once (a copy-paste) is graded once, at its first place; the
   copies run as ordinary cells and carry no points.
 
+Grading does only what judging needs. A code cell the source notebook marks
+``"vislab": {"not_graded": true}`` (in the cell's metadata; see ``docs/authoring.md``) is not
+re-executed: plots, timing, widgets, inference that writes a CSV the judges read from the
+handed-in files. The student's cell keeps its code and the outputs the student's own run saved,
+after a note that says so, and the sandbox's runner skips it
+(``autograder.sandbox.runner.not_re_run``). Only the source decides: a marker in the
+student's copy is removed, and test cells are never skipped. The student's cell is found by its
+grade_id, or, for a cell nbgrader does not track, by having exactly the source cell's code.
+
 :func:`with_verdicts` adds to each test cell one output with the judges' verdict, in words: the
 feedback and formgrader show it where the cell is.
 """
 
 import copy
+import html
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -21,9 +32,15 @@ from nbgrader.utils import is_grade, is_locked, is_solution
 
 from autograder.judging.verdicts import CellVerdict
 from autograder.notebook_cells import grade_id, is_test_cell
+from autograder.sandbox.limits import Limits
 
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
                            re.S | re.M)
+#: cell metadata key of the marker ``"vislab": {"not_graded": true}``
+MARKER_KEY, NOT_GRADED = "vislab", "not_graded"
+SAVED_NOTE = "not re-run while grading: these are the outputs your own run saved"
+NONE_SAVED_NOTE = "not re-run while grading: your own run saved no outputs for this cell"
+DROPPED_NOTE = ("not re-run while grading: the outputs your own run saved were left out ({why})")
 
 
 @dataclass
@@ -44,11 +61,50 @@ def _is_restored(cell) -> bool:
     return (is_grade(cell) or is_locked(cell)) and not is_solution(cell)
 
 
-def notebook_to_grade(submitted: nbformat.NotebookNode,
-                      source: nbformat.NotebookNode) -> NotebookToGrade:
-    """``submitted`` with its test and locked cells taken from ``source`` (both unchanged)."""
+@dataclass(frozen=True)
+class NotGraded:
+    """The cells a source notebook marks as not re-run while grading."""
+
+    grade_ids: frozenset[str]  # marked cells nbgrader tracks
+    sources: frozenset[str]  # the code (stripped) of marked cells it does not track
+
+
+def not_graded_cells(source: nbformat.NotebookNode) -> NotGraded:
+    """The cells ``source`` marks ``"vislab": {"not_graded": true}``.
+
+    ``ValueError`` for a marker grading cannot honour: on a test cell (tests always run), on a
+    cell that is not code, or not exactly ``true``.
+    """
+    grade_ids, sources = set(), set()
+    for index, cell in enumerate(source.cells):
+        marker = cell.metadata.get(MARKER_KEY, {})
+        if not isinstance(marker, dict) or NOT_GRADED not in marker:
+            continue
+        name = grade_id(cell) or f"cell {index}"
+        if marker[NOT_GRADED] is not True:
+            raise ValueError(f"{name}: {MARKER_KEY}.{NOT_GRADED} must be true, not "
+                             f"{marker[NOT_GRADED]!r}")
+        if cell.cell_type != "code" or is_test_cell(cell):
+            raise ValueError(f"{name} is marked {NOT_GRADED}, but only code cells that are not "
+                             "tests can be: test cells always run")
+        if grade_id(cell):
+            grade_ids.add(grade_id(cell))
+        else:
+            sources.add(cell.source.strip())
+    return NotGraded(frozenset(grade_ids), frozenset(sources))
+
+
+def notebook_to_grade(submitted: nbformat.NotebookNode, source: nbformat.NotebookNode,
+                      max_saved_output_bytes: int = Limits.max_output_bytes_per_cell,
+                      ) -> NotebookToGrade:
+    """``submitted`` with its test and locked cells taken from ``source`` (both unchanged), and
+    the cells ``source`` marks not to re-run marked so (see the module docstring); the
+    outputs such a cell keeps are at most ``max_saved_output_bytes`` (as JSON)."""
     originals = {grade_id(cell): cell for cell in source.cells if grade_id(cell) and _is_restored(cell)}
+    not_graded = not_graded_cells(source)
     result = NotebookToGrade(copy.deepcopy(submitted))
+    for cell in result.nb.cells:
+        _drop_marker(cell)  # only the source marks a cell
     seen: dict[str, int] = {}
     for cell in result.nb.cells:
         wanted = grade_id(cell)
@@ -72,7 +128,50 @@ def notebook_to_grade(submitted: nbformat.NotebookNode,
         if count > 1:
             result.notes.append(f"{wanted} appears {count} times in the notebook (a copied cell?): "
                                 "it was graded once, at its first place")
+    for cell in result.nb.cells:
+        if cell.cell_type == "code" and not is_test_cell(cell) and (
+                grade_id(cell) in not_graded.grade_ids if grade_id(cell)
+                else cell.source.strip() in not_graded.sources):
+            _keep_saved_outputs(cell, max_saved_output_bytes)
     return result
+
+
+def _drop_marker(cell) -> None:
+    marker = cell.metadata.get(MARKER_KEY)
+    if isinstance(marker, dict):
+        marker.pop(NOT_GRADED, None)
+
+
+def _keep_saved_outputs(cell, max_bytes: int) -> None:
+    """Mark ``cell`` not to be re-run; its outputs: a note, then the student's saved ones."""
+    cell.metadata.setdefault(MARKER_KEY, {})[NOT_GRADED] = True
+    saved = cell.get("outputs", [])
+    note = SAVED_NOTE if saved else NONE_SAVED_NOTE
+    size = len(json.dumps(saved))
+    if size > max_bytes:
+        note, saved = DROPPED_NOTE.format(why=f"{size:,} bytes, over the {max_bytes:,} byte "
+                                          "limit per cell"), []
+    elif not _valid_outputs(saved):
+        note, saved = DROPPED_NOTE.format(why="they are not valid notebook outputs"), []
+    cell.outputs = [note_output(note), *saved]
+
+
+def _valid_outputs(outputs: list) -> bool:
+    try:
+        nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            outputs=outputs)]))
+    except (nbformat.ValidationError, ValueError, TypeError, KeyError, AttributeError):
+        return False
+    return True
+
+
+def note_output(text: str) -> nbformat.NotebookNode:
+    """An output that says ``text`` in words, set apart from the cell's own outputs."""
+    return nbformat.v4.new_output(
+        "display_data", data={"text/plain": f"[{text}]",
+                              "text/html": f'<p style="color: #555; font-style: italic">'
+                                           f"{html.escape(text)}</p>"},
+        metadata={MARKER_KEY: {"note": NOT_GRADED}})
 
 
 def with_verdicts(nb: nbformat.NotebookNode,

@@ -1,0 +1,178 @@
+"""The notebook to grade: cells the source marks ``"vislab": {"not_graded": true}`` keep the
+student's code and saved outputs after a note and are not executed; only the source can mark."""
+
+import copy
+import os
+
+import nbformat
+import pytest
+
+from autograder.graded_notebook import (
+    NONE_SAVED_NOTE,
+    SAVED_NOTE,
+    not_graded_cells,
+    notebook_to_grade,
+)
+from autograder.notebook_cells import (
+    find_cell,
+    grade_id,
+    is_test_cell,
+    read_notebook,
+    source_notebook,
+)
+from autograder.sample_classes import SAMPLES
+from autograder.sandbox import runner
+
+ASSIGNMENTS = ["a1_multilabel", "a2_bn_folding", "a3_cifar", "a4_detection"]
+PLOT = "import matplotlib\nprint('drawing a slow plot')"
+
+
+def _cell(source, grade_id=None, solution=False, points=None, marked=False):
+    cell = nbformat.v4.new_code_cell(source)
+    if grade_id:
+        cell.metadata["nbgrader"] = {"grade": points is not None, "solution": solution,
+                                     "locked": not solution, "grade_id": grade_id,
+                                     "schema_version": 3,
+                                     **({"points": points} if points else {})}
+    if marked:
+        cell.metadata["vislab"] = {"not_graded": True}
+    return cell
+
+
+def _source():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _cell("x = 1", "setup"),
+        _cell("def answer():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION",
+              "answer", solution=True),
+        _cell(PLOT, marked=True),  # untracked: found by its code
+        _cell("write_csv('predictions.csv')", "write_csv", marked=True),  # locked
+        _cell("best = max(scores)\nwrite_csv(best)", "pick_best", solution=True, marked=True),
+        _cell("assert answer() == 42\n### BEGIN HIDDEN TESTS\nrecord(answer())\n"
+              "### END HIDDEN TESTS", "test_answer", points=2),
+    ]
+    return nb
+
+
+def _stream(text):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+def _submitted():
+    """The student's run of the source: its code, each code cell with a saved output, and the
+    markers the starter carries (generated from the source)."""
+    nb = copy.deepcopy(_source())
+    nb.cells[5].source = "assert answer() == 42"  # as released: hidden part removed
+    nb.cells[4].source = "best = min(scores)\nwrite_csv(best)"  # the student's own code
+    for index, cell in enumerate(nb.cells):
+        cell.outputs = [_stream(f"saved output of cell {index}\n")]
+        cell.execution_count = index + 1
+    return nb
+
+
+def _note(cell) -> str:
+    return cell.outputs[0]["data"]["text/plain"]
+
+
+def test_a_marked_cell_keeps_its_code_and_the_students_saved_outputs_after_a_note():
+    graded = notebook_to_grade(_submitted(), _source()).nb
+    for index in (2, 3, 4):
+        cell = graded.cells[index]
+        assert runner.not_re_run(cell), index
+        assert SAVED_NOTE in _note(cell)
+        assert cell.outputs[1] == _stream(f"saved output of cell {index}\n")
+        assert cell.execution_count == index + 1
+    assert graded.cells[4].source == "best = min(scores)\nwrite_csv(best)", "the student's code"
+    assert graded.cells[3].source == "write_csv('predictions.csv')", "a locked cell: the source's"
+    assert nbformat.validate(graded) is None
+
+
+def test_unmarked_cells_and_test_cells_are_not_marked():
+    graded = notebook_to_grade(_submitted(), _source()).nb
+    for index in (0, 1, 5):
+        assert not runner.not_re_run(graded.cells[index]), index
+    assert "BEGIN HIDDEN TESTS" in graded.cells[5].source, "the test cell is restored"
+
+
+def test_a_marker_the_student_set_is_ignored():
+    submitted = _submitted()
+    for cell in submitted.cells:  # the student marks everything, the test cell too
+        cell.metadata["vislab"] = {"not_graded": True, "mine": 1}
+    source = _source()
+    for cell in source.cells:
+        cell.metadata.pop("vislab", None)  # ... and the source marks nothing
+    graded = notebook_to_grade(submitted, source).nb
+    assert not [cell for cell in graded.cells if runner.not_re_run(cell)]
+    assert graded.cells[0].metadata["vislab"] == {"mine": 1}, "other metadata is left alone"
+    assert graded.cells[0].outputs == [_stream("saved output of cell 0\n")], \
+        "unmarked: the runner clears these outputs and runs the cell"
+
+
+def test_an_edited_copy_of_an_untracked_marked_cell_runs():
+    submitted = _submitted()
+    submitted.cells[2].source = PLOT + "\nsecret = 1"
+    graded = notebook_to_grade(submitted, _source()).nb
+    assert not runner.not_re_run(graded.cells[2])
+
+
+def test_a_marked_cell_without_saved_outputs_says_so():
+    submitted = _submitted()
+    submitted.cells[3].outputs = []
+    cell = notebook_to_grade(submitted, _source()).nb.cells[3]
+    assert [_note(cell)] == [f"[{NONE_SAVED_NOTE}]"]
+
+
+def test_saved_outputs_over_the_cap_are_left_out_with_a_note():
+    submitted = _submitted()
+    submitted.cells[2].outputs = [_stream("x" * 5000)]
+    cell = notebook_to_grade(submitted, _source(), max_saved_output_bytes=1000).nb.cells[2]
+    assert len(cell.outputs) == 1 and "over the 1,000 byte limit" in _note(cell)
+
+
+def test_the_source_cannot_mark_a_test_cell():
+    source = _source()
+    source.cells[5].metadata["vislab"] = {"not_graded": True}
+    with pytest.raises(ValueError, match="test_answer .*test cells always run"):
+        notebook_to_grade(_submitted(), source)
+
+
+def test_the_runner_does_not_execute_a_marked_cell(tmp_path, monkeypatch):
+    """The runner (here without a sandbox) skips the marked cells and keeps their outputs."""
+    submitted = _submitted()
+    submitted.cells = submitted.cells[:3] + [_cell("print(x + 1)")]
+    submitted.cells[2].source = PLOT
+    submitted.cells[1].source = "x = 41"
+    source = copy.deepcopy(submitted)
+    source.cells[2].metadata["vislab"] = {"not_graded": True}
+    for cell in source.cells:
+        cell.outputs = []
+    notebook = tmp_path / "graded.ipynb"
+    nbformat.write(notebook_to_grade(submitted, source).nb, notebook)
+    (tmp_path / "state").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    started, ready = os.pipe()
+    assert runner.main(["--notebook", str(notebook), "--state", str(tmp_path / "state"),
+                        "--cell-timeout-s", "60", "--notebook-timeout-s", "120",
+                        "--max-output-bytes", "100000", "--ready-fd", str(ready)]) == 0
+    os.close(started)
+    executed = nbformat.read(tmp_path / "state" / "executed.ipynb", as_version=4)
+    assert executed.cells[3].outputs[0]["text"] == "42\n", "the cells around it ran"
+    assert executed.cells[1].outputs == [], "an unmarked cell's saved outputs are cleared"
+    plot = executed.cells[2]
+    assert SAVED_NOTE in _note(plot) and plot.outputs[1] == _stream("saved output of cell 2\n")
+    assert "drawing a slow plot" not in str(plot.outputs), "the marked cell did not run"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_each_cell_an_assignment_marks_is_found_in_its_reference_submission(assignment_id):
+    source = read_notebook(source_notebook(assignment_id))
+    marked = not_graded_cells(source)  # no marker on a test cell
+    sample = read_notebook(SAMPLES / assignment_id / f"{assignment_id}.ipynb")
+    graded = notebook_to_grade(sample, source).nb
+    skipped = [cell for cell in graded.cells if runner.not_re_run(cell)]
+    assert len(skipped) == len(marked.grade_ids) + len(marked.sources)
+    for name in marked.grade_ids:
+        assert runner.not_re_run(find_cell(graded, name)), name
+    assert all(SAVED_NOTE in _note(cell) for cell in skipped), "the reference saved outputs"
+    assert not [grade_id(cell) for cell in skipped if is_test_cell(cell)]
