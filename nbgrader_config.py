@@ -52,7 +52,9 @@ c.Execute.timeout = 180
 # hidden tests that only collect evidence, so it refuses with a message saying what to run
 c.Autograde.autograde_preprocessors = [RefuseAutograde]
 
-# feedback never shows a hidden test's source or a traceback from a test cell
+# feedback never shows a hidden test's source or a traceback from a test cell; the grading
+# process writes it with nbgrader's GenerateFeedback converter configured from this file
+# (autograder.feedback), so these are the preprocessors of every feedback page
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTestsOfTestCells,

@@ -1,13 +1,30 @@
 """Feedback for every student: nbgrader's page for a graded notebook, and for a notebook that
 could not be graded, a page of its own that says why and what to do.
 
+The graded page is written in this process, with no ``nbgrader generate_feedback`` process per
+student: nbgrader's own ``GenerateFeedback`` converter, configured from the work folder's
+``nbgrader_config.py`` (so with the course's feedback preprocessors, template and gradebook),
+converts ``autograded/<student>/<id>/*.ipynb`` into ``feedback/<student>/<id>/*.html`` the way
+``nbgrader generate_feedback <id> --student <student> --force`` does, without its process
+start, its imports and its change of working directory (so it is safe in a thread). Each
+thread keeps one converter per course configuration.
+
 Feedback never shows a hidden test's code or a traceback from a test cell (see
 :class:`autograder.nbgrader_plugins.HideTestTracebacks` and ``nbgrader_config.py``).
 """
 
 import html
+import threading
+from pathlib import Path
+
+from nbconvert.writers import FilesWriter
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.course import WorkCourse
+
+CONFIG_FILE = "nbgrader_config.py"
 
 NOT_GRADED_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{assignment}: not graded</title>
@@ -21,14 +38,71 @@ in JupyterLab, save it, and hand in the folder again (the notebook under its ori
 the files it wrote).</p></body></html>
 """
 
+_converters = threading.local()
+
 
 def write_feedback(course: WorkCourse, assignment_id: str, student: str) -> str | None:
     """nbgrader's feedback page of a graded student; a problem in words if it failed."""
-    result = course.nbgrader("generate_feedback", assignment_id, "--student", student, "--force")
-    if result.returncode == 0:
-        return None
-    lines = [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
-    return "feedback could not be generated: " + (lines[-1].strip() if lines else "unknown error")
+    try:
+        write_feedback_pages(course, assignment_id, student)
+    except Exception as error:  # noqa: BLE001 (any failure is reported, never stops grading)
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        return f"feedback could not be generated: {type(error).__name__}" + \
+            (f": {first_line}" if first_line else "")
+    return None
+
+
+def write_feedback_pages(course: WorkCourse, assignment_id: str, student: str) -> list[Path]:
+    """Convert every autograded notebook of ``student`` into its feedback page (replacing an
+    earlier one); return the pages. Raises what nbgrader raises; a page that failed is removed."""
+    converter = feedback_converter(course)
+    source = Path(converter._format_source(assignment_id, student))
+    dest = Path(converter._format_dest(assignment_id, student))
+    notebooks = sorted(source.glob(f"{converter.coursedir.notebook_id}.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"no autograded notebook in {source}")
+    pages = [dest / f"{notebook.stem}{converter.exporter.file_extension}" for notebook in notebooks]
+    for page in pages:
+        page.unlink(missing_ok=True)  # --force
+    # the writer makes its folder only when its folder changes: not for the same student again
+    dest.mkdir(mode=0o755, parents=True, exist_ok=True)
+    converter.coursedir.assignment_id, converter.coursedir.student_id = assignment_id, student
+    converter.notebooks = [str(notebook) for notebook in notebooks]  # what the hooks are told
+    try:
+        converter.run_pre_convert_hook()
+        converter.init_assignment(assignment_id, student)  # the files next to the notebook
+        for notebook in notebooks:
+            converter.convert_single_notebook(str(notebook))
+        converter.set_permissions(assignment_id, student)
+        converter.run_post_convert_hook()
+    except BaseException:
+        for page in pages:
+            page.unlink(missing_ok=True)
+        raise
+    return pages
+
+
+def feedback_converter(course: WorkCourse) -> GenerateFeedback:
+    """This thread's ``GenerateFeedback`` for ``course`` (remade when its config changes)."""
+    text = (course.root / CONFIG_FILE).read_text()
+    cache = _converters.__dict__.setdefault("by_course", {})
+    key = (str(course.root), text)
+    if key not in cache:
+        cache.clear()  # one course at a time per thread
+        cache[key] = _new_converter(course.root)
+    return cache[key]
+
+
+def _new_converter(root: Path) -> GenerateFeedback:
+    """What ``nbgrader generate_feedback`` builds in ``root``: the converter with the course's
+    config, its HTML exporter with the configured preprocessors, and its writer."""
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    converter.exporter = converter.exporter_class(parent=converter, config=converter.config)
+    for preprocessor in converter.preprocessors:
+        converter.exporter.register_preprocessor(preprocessor)
+    converter.writer = FilesWriter(parent=converter, config=converter.config)
+    return converter
 
 
 def write_not_graded_page(course: WorkCourse, assignment_id: str, student: str,

@@ -1,0 +1,63 @@
+"""Feedback written in the grading process: the page `nbgrader generate_feedback` writes, without
+a process per student; a cell not re-run while grading shows the student's saved outputs."""
+
+import shutil
+
+import nbformat
+import pytest
+from conftest import TINY_ID, write_tiny_assignment
+
+from autograder.course import WorkCourse
+from autograder.feedback import write_feedback
+from autograder.grade import grade_class
+from autograder.graded_notebook import SAVED_NOTE
+
+PLOT = 'print("this ran " + "while grading")'
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The tiny assignment with a marked cell, graded for one student who ran it."""
+    tmp_path = tmp_path_factory.mktemp("feedback")
+    assignments, checks = write_tiny_assignment(tmp_path)
+    source_path = assignments / TINY_ID / f"{TINY_ID}.ipynb"
+    source = nbformat.read(source_path, as_version=4)
+    plot = nbformat.v4.new_code_cell(PLOT, metadata={"vislab": {"not_graded": True}})
+    source.cells.insert(3, plot)
+    nbformat.write(source, source_path)
+    submitted = nbformat.read(source_path, as_version=4)
+    submitted.cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                         text="my own run drew this\n")]
+    (tmp_path / "class" / "student").mkdir(parents=True)
+    nbformat.write(submitted, tmp_path / "class" / "student" / f"{TINY_ID}.ipynb")
+    workdir = tmp_path / "work"
+    table = grade_class(TINY_ID, tmp_path / "class", workdir, workers=1, progress=False,
+                        assignments_dir=assignments, checks_dir=checks, demo_key=True)
+    assert table.loc[0, "total"] == 4.5, table.loc[0, "reason"]
+    return WorkCourse(workdir.resolve())
+
+
+def _page(course: WorkCourse, student: str = "student") -> str:
+    return (course.feedback(student, TINY_ID) / f"{TINY_ID}.html").read_text()
+
+
+def test_a_cell_not_re_run_shows_the_students_saved_outputs_after_the_note(graded):
+    page = _page(graded)
+    assert SAVED_NOTE in page and "my own run drew this" in page
+    assert "this ran while grading" not in page
+    assert "BEGIN HIDDEN TESTS" not in page and "autograder.checks" not in page
+
+
+def test_the_page_is_the_one_nbgrader_generate_feedback_writes(graded):
+    in_process = _page(graded)
+    result = graded.nbgrader("generate_feedback", TINY_ID, "--student", "student", "--force")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _page(graded) == in_process
+
+
+def test_feedback_is_written_again_and_a_failure_is_said_in_words(graded):
+    shutil.rmtree(graded.feedback("student", TINY_ID))
+    assert write_feedback(graded, TINY_ID, "student") is None
+    assert SAVED_NOTE in _page(graded)
+    problem = write_feedback(graded, TINY_ID, "nobody")
+    assert problem.startswith("feedback could not be generated: ") and "nobody" in problem
