@@ -33,7 +33,11 @@ either graded from the content its hash names, or without a hash (graded on the 
 
 import os
 import shutil
+import signal
 import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -137,7 +141,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     base_limits = limits or Limits(**({"cell_timeout_s": cell_timeout} if cell_timeout else {}))
     fingerprint = assignment_fingerprint(kit, _settings(base_limits, isolation, key.demo))
 
-    with GradedRuns(course.db_url) as runs:
+    with GradedRuns(course.db_url) as runs, _ctrl_c_noticed() as ctrl_c:
         to_run = _plan(kit, course, runs, list(intakes.values()), outcomes, fingerprint, force)
         if to_run:
             with grading_client(scheduler, workers) as client:
@@ -147,7 +151,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
                 def on_result(student: str, result: TaskResult | None, failure: str | None):
                     _record(kit, course, runs, intakes[student], to_run[student],
                             notes.pop(student), result, failure, outcomes[student], key,
-                            unsafe_no_sandbox)
+                            unsafe_no_sandbox, ctrl_c)
 
                 tasks = _tasks(kit, course, to_run, run_limits, isolation, kit.kernel_env(), notes)
                 run_tasks(client, tasks, len(to_run), on_result, progress)
@@ -191,6 +195,32 @@ def _heldout_key(demo_key: bool) -> HeldoutKey:
         return load_key()
     except MissingKey as error:
         raise CourseError(str(error)) from None
+
+
+@contextmanager
+def _ctrl_c_noticed() -> Iterator[list[bool]]:
+    """A list that gets an item on every Ctrl-C (SIGINT) while grading; Ctrl-C still raises
+    KeyboardInterrupt. The judges run in pytest, which catches KeyboardInterrupt and returns:
+    with this list the grading process still notices, and stops before it writes a verdict
+    that judges cut short decided."""
+    noticed: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noticed  # signal handlers belong to the main thread: nothing to add
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        noticed.append(True)
+        if callable(previous):
+            previous(signum, frame)  # Python's default raises KeyboardInterrupt
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield noticed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _settings(limits: Limits, isolation: str, demo_key: bool) -> dict:
@@ -302,12 +332,14 @@ def _tasks(kit: AssignmentKit, course: WorkCourse, to_run: dict[str, str], limit
 
 def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: Intake,
             content_hash: str, notes: list[str], result: TaskResult | None, failure: str | None,
-            outcome: Outcome, key: HeldoutKey, unsafe_no_sandbox: bool) -> None:
+            outcome: Outcome, key: HeldoutKey, unsafe_no_sandbox: bool,
+            ctrl_c: list[bool]) -> None:
     """Judge one run and write what it decides, in this order: (1) forget the student's content
     hash, so that from here on a crash means "grade again"; (2) the evidence copy; (3) the
     judges' verdicts; (4) the autograded notebook; (5) the grades (one gradebook transaction);
     (6) the feedback, which reads them; (7) the run record; (8) the content hash (its own
-    transaction), only when all of that was written."""
+    transaction), only when all of that was written. A Ctrl-C noticed while the judges ran
+    (``ctrl_c``) stops grading before (4)."""
     student, assignment_id = intake.student, kit.assignment_id
     runs.forget(assignment_id, student)
     problems = list(notes)
@@ -329,6 +361,8 @@ def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: In
                                     kit.test_cell_points, demo_key=key.demo)
     except JudgingError as error:
         raise CourseError(f"grading stopped at {student}: {error}") from None
+    if ctrl_c:  # pytest swallowed a Ctrl-C: these verdicts may lack judges that did not run
+        raise KeyboardInterrupt
     notebook = nbformat.reads(result.notebook_json, as_version=4)
     if result.stop_reason:
         problems.append(result.stop_reason

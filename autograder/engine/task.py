@@ -3,7 +3,8 @@
 :func:`run_submission` is what a Dask worker executes for one student. It takes a
 :class:`SubmissionTask`, writes the notebook and the handed-in files into a private temporary
 folder of the worker's machine, runs them with :func:`autograder.sandbox.run_sandboxed`, and
-returns a :class:`TaskResult`; the temporary folder is deleted whatever happens. It never
+returns a :class:`TaskResult`; the temporary folder (in the worker's scratch space) is deleted
+whatever happens, and the worker's own cleanup removes it if the worker dies. It never
 touches the gradebook or the grading work folder, and has no other effect, so Dask may run it
 again on another worker when the first one is lost mid-task: the grading process receives one
 result per task and is the only writer of the gradebook.
@@ -105,7 +106,8 @@ def make_task(assignment_id: str, student: str, notebook: nbformat.NotebookNode,
 
 def run_submission(task: SubmissionTask) -> TaskResult:
     """Run ``task`` in a sandbox on this machine and return what came back (see the module)."""
-    folder = Path(tempfile.mkdtemp(prefix=f"vislab-{task.assignment_id}-{task.student}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"vislab-{task.assignment_id}-{task.student}-",
+                                   dir=_scratch_space()))
     try:
         return _run_in(folder, task)
     finally:
@@ -134,6 +136,17 @@ def _run_in(folder: Path, task: SubmissionTask) -> TaskResult:
                       evidence_left_out=left_out, completed=result.completed,
                       stopped_cell=result.stopped_cell, stop_reason=result.stop_reason,
                       limits_enforced=dict(result.limits_enforced), seconds=result.seconds)
+
+
+def _scratch_space() -> str | None:
+    """The Dask worker's own folder (a worker that dies leaves it behind, and the next worker
+    started in the same scratch space deletes it); None (the system's) outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except ValueError:
+        return None
 
 
 def worker_name() -> str:
