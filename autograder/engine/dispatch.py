@@ -61,9 +61,9 @@ def run_tasks(client: Client, tasks: Iterable[tuple[SubmissionTask, str]], count
                 failed += 1
             future.release()
             on_result(student, result, why)
-            bar.update()
             while futures.count() < window and send_next():
                 pass
             bar.set_postfix(running=futures.count(), failed=failed, refresh=False)
+            bar.update()
     finally:
         bar.close()
