@@ -111,6 +111,7 @@ def print_results(assignment_id: str, table: pd.DataFrame, workdir: Path) -> Non
     if board.exists():
         print(f"Leaderboard:   {board}")
     print(f"Feedback HTML: {workdir / 'feedback'}/<student>/{assignment_id}/")
+    print(f"Class report:  {workdir / f'{assignment_id}_report.html'}")
     print(f"Gradebook:     {workdir / 'gradebook.db'} (open with nbgrader formgrader)")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from vislab.paths import REPO_ROOT
 
 ASSIGNMENTS = REPO_ROOT / "assignments"
+GRADEBOOK_URL_VARIABLE = "VISLAB_GRADEBOOK_URL"
 #: files in an assignment's source folder that are a run's artefacts, never course material
 ARTEFACT_PATTERNS = ("runs", "*.csv", ".ipynb_checkpoints", "__pycache__")
 
@@ -85,7 +86,9 @@ class WorkCourse:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.db_path}"
+        """``$VISLAB_GRADEBOOK_URL`` (e.g. a PostgreSQL database shared by several instructors),
+        else SQLite in the work folder."""
+        return os.environ.get(GRADEBOOK_URL_VARIABLE) or f"sqlite:///{self.db_path}"
 
     def submitted(self, student: str, assignment_id: str) -> Path:
         return self.root / "submitted" / student / assignment_id

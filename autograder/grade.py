@@ -47,6 +47,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import gradebook_export
 from autograder.assignment_kit import CHECKS, AssignmentKit, assignment_kit
+from autograder.class_report import write_class_report
 from autograder.course import (
     ASSIGNMENTS,
     CourseError,
@@ -167,6 +168,7 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
     leaderboard = build_leaderboard(kit.leaderboard, scored, key)
     if leaderboard is not None:
         leaderboard.to_csv(course.root / f"{assignment_id}_leaderboard.csv", index=False)
+    write_class_report(course.root, assignment_id, table, *class_results(outcomes), leaderboard)
     return table
 
 

@@ -71,23 +71,6 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def _forget_tiny_judges() -> None:
-    """The grading process imports a checks folder's judges once (pytest names a folder without
-    ``__init__.py`` by its file name); drop those of the tiny assignments so that the next test
-    module's own copy is imported, not reported as an import file mismatch."""
-    for name, module in list(sys.modules.items()):
-        if Path(getattr(module, "__file__", None) or "").parts[-3:] == ("checks", TINY_ID,
-                                                                        "judges.py"):
-            del sys.modules[name]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_tiny_judges():
-    _forget_tiny_judges()
-    yield
-    _forget_tiny_judges()
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """``dask scheduler`` and workers ``w1``, ``w2`` (one thread each), all on 127.0.0.1."""

@@ -58,3 +58,13 @@ def test_leaderboard_ranks_only_scored_files_and_gives_equal_scores_one_rank(gra
     assert pd.isna(board.loc["starter", "rank"]), "a file that was not scored has no rank"
     assert "was not handed in" in board.loc["starter", "problem"]
     assert "broken" not in board.index, "a student who was not graded is not on the board"
+
+
+def test_grading_writes_the_class_report_with_its_plots(graded):
+    _, workdir, _, _ = graded
+    html = (workdir / "a3_cifar_report.html").read_text()
+    for section in ("Score distribution", "Pass rate of every check", "Leaderboard"):
+        assert section in html
+    for plot in ("scores", "checks"):
+        assert (workdir / f"a3_cifar_report_{plot}.png").stat().st_size > 10_000
+    assert "broken" in html and "not valid JSON" in html, "the failed submission is listed"

@@ -108,9 +108,12 @@ def judge_submission(judges: Path, evidence_dir: Path, submission_dir: Path,
             "--submission", str(submission_dir), "-q", "--assert=plain", "-p", "no:cacheprovider",
             "-o", "addopts=", "--tb=no", "--no-header", "-W", "ignore::DeprecationWarning",
             "-p", "no:unraisableexception",  # its gc.collect() per test costs a second per run
+            "--import-mode=importlib",  # judges of two checks folders may share a file name
             *(["--demo-key"] if demo_key else [])]
     with _PYTEST_LOCK, contextlib.redirect_stdout(io.StringIO()) as output:
-        pytest.main(args, plugins=[collector])
+        exit_code = pytest.main(args, plugins=[collector])
+    if exit_code == pytest.ExitCode.INTERRUPTED:  # pytest swallows Ctrl-C: pass it on
+        raise KeyboardInterrupt
     if collector.errors:
         raise JudgingError("; ".join(collector.errors) + output.getvalue()[-1000:])
     unjudged = sorted(set(cell_points) - set(collector.cells.values()))
@@ -122,7 +125,7 @@ def judge_submission(judges: Path, evidence_dir: Path, submission_dir: Path,
 
 def _verdict(cell: str, max_points: float, outcomes: list[JudgeOutcome]) -> CellVerdict:
     mine = [outcome for outcome in outcomes if outcome.cell == cell]
-    if any(not outcome.passed for outcome in mine):
+    if not mine or any(not outcome.passed for outcome in mine):  # no judge ran: no points
         points = 0.0
     else:
         credits = [outcome.credit for outcome in mine if outcome.credit is not None]
