@@ -122,12 +122,12 @@ def cell_seconds(assignment_id: str, workdir: Path) -> list[tuple[float, int, st
     executed = nbformat.read(workdir / "sandbox" / "runner" / "executed.ipynb", as_version=4)
     rows = []
     for index, cell in enumerate(executed.cells):
-        times = cell.metadata.get("execution", {})
-        if "shell.execute_reply" in times:
+        times = cell.metadata.get("execution", {})  # a cell not re-run keeps the student's
+        if not_re_run(to_grade.cells[index]):
+            seconds = 0.0
+        elif "shell.execute_reply" in times:
             seconds = (_instant(times["shell.execute_reply"])
                        - _instant(times["iopub.execute_input"])).total_seconds()
-        elif not_re_run(to_grade.cells[index]):
-            seconds = 0.0
         else:
             continue
         name = grade_id(cell) or cell.source.strip().splitlines()[0][:50]
