@@ -122,7 +122,9 @@ def gradebook_rows(db_path: Path) -> dict[str, list[tuple]]:
 
 
 def sandbox_processes(mark: str) -> list[str]:
-    """Processes (not this one) whose command line or environment mentions ``mark``."""
+    """Processes whose command line or environment mentions ``mark``: not this one, and not the
+    resource tracker that ``multiprocessing`` keeps beside it for the life of this process (the
+    local Dask cluster's processes start it; it is ours, not a sandbox's)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         if int(pid) == os.getpid():
@@ -130,7 +132,10 @@ def sandbox_processes(mark: str) -> list[str]:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             environ = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"multiprocessing.resource_tracker" in cmdline:
             continue
         if mark.encode() in cmdline + environ:
             command = cmdline.replace(b"\0", b" ")[:200].decode(errors="replace")

@@ -1,0 +1,127 @@
+"""Grading a synthetic class of a3_cifar at scale: local engine (1 and 2 workers) and a Dask cluster
+(one `dask scheduler` and two `dask worker` processes started as separate commands on 127.0.0.1),
+with the floor measured in the same run.
+
+Run by hand: `python benchmarks/grade_at_scale.py [--students N] [--references K]`.
+
+- floor: one kernel started and `import torch, torchvision, pandas, matplotlib` run in it;
+- references: K copies of the reference submission, local engine, 1 worker: the cost of one
+  a3 submission, against the floor;
+- class: N students cycling through the reference, the known-wrong student, the unchanged
+  starter, a broken notebook and cheats from `autograder.cheats` (the ones that do not spend
+  their time limits on purpose), graded end to end (intake, sandboxes, judges, gradebook,
+  feedback, tables, class report) by each engine, each time from an empty work folder.
+
+What 1,000 students would take is extrapolated from the measured seconds per student with 2
+workers on this machine, and for 8 workers from the measured speed-up of 1 -> 2 workers
+(per-worker efficiency kept), assuming 8 cores.
+"""
+
+import argparse
+import itertools
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from distributed import Client
+from grading_speed import floor_seconds  # the sibling benchmark's measure of the floor
+
+from autograder.cheats import CHEATS, Target, write_class
+from autograder.demo import ASSIGNMENT
+from autograder.grade import grade_class
+from autograder.sample_classes import SAMPLES, STARTER, copy_submission
+
+#: cheats that spend their own time limits (they measure the caps, not the grader)
+SLOW_CHEATS = {"memory_bomb", "endless_loop", "fork_bomb", "gradebook_daemon", "huge_output"}
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+
+
+def class_pool(folder: Path) -> dict[str, Path]:
+    """Kind -> a submission folder of that kind (reference, known-wrong, starter, broken, cheats)."""
+    scratch = folder / "scratch"
+    target = Target(workdir=scratch / "work", heldout=scratch / "heldout",
+                    markers=scratch / "markers", secret=scratch / "secret.txt", port=9,
+                    token="vislab-benchmark")
+    adversarial = write_class(folder / "adversarial", target)
+    pool = {"reference": adversarial / "solution", "known_wrong": adversarial / "partial"}
+    (folder / "starter").mkdir()
+    shutil.copy(STARTER / ASSIGNMENT / NOTEBOOK, folder / "starter" / NOTEBOOK)
+    (folder / "broken").mkdir()
+    (folder / "broken" / NOTEBOOK).write_text((SAMPLES / ASSIGNMENT / NOTEBOOK).read_text()[:5000])
+    pool |= {"starter": folder / "starter", "broken": folder / "broken"}
+    return pool | {name: adversarial / name for name in CHEATS if name not in SLOW_CHEATS}
+
+
+def make_class(pool: dict[str, Path], folder: Path, students: int) -> Path:
+    for index, kind in zip(range(students), itertools.cycle(pool), strict=False):
+        copy_submission(pool[kind], folder / f"student{index:04d}_{kind}")
+    return folder
+
+
+def timed_grading(submissions: Path, workdir: Path, **engine) -> float:
+    start = time.perf_counter()
+    grade_class(ASSIGNMENT, submissions, workdir, progress=False, demo_key=True, **engine)
+    return time.perf_counter() - start
+
+
+def dask_cluster(folder: Path) -> tuple[str, list[subprocess.Popen]]:
+    """A scheduler and two single-threaded workers, each its own `dask` command."""
+    scheduler_file = folder / "scheduler.json"
+    dask = str(Path(sys.executable).parent / "dask")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--no-dashboard",
+                                   "--scheduler-file", str(scheduler_file)], **quiet)]
+    for name in ("w1", "w2"):
+        processes.append(subprocess.Popen(
+            [dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
+             "--name", name, "--host", "127.0.0.1", "--no-dashboard"], **quiet))
+    with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
+        client.wait_for_workers(2, timeout=120)
+        return client.scheduler.address, processes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--references", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        pool = class_pool(scratch / "pool")
+        references = make_class({"reference": pool["reference"]}, scratch / "references",
+                                args.references)
+        students = make_class(pool, scratch / "class", args.students)
+        floor = floor_seconds(3)
+        reference = timed_grading(references, scratch / "ref1", workers=1) / args.references
+        seconds = {"local, 1 worker": timed_grading(students, scratch / "local1", workers=1),
+                   "local, 2 workers": timed_grading(students, scratch / "local2", workers=2)}
+        address, processes = dask_cluster(scratch / "dask")
+        try:
+            seconds["dask scheduler + 2 dask workers"] = timed_grading(
+                students, scratch / "dask_work", scheduler=address)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+    n = args.students
+    print(f"floor (kernel + imports): {floor:.1f} s")
+    print(f"a3 reference, local engine, 1 worker: {reference:.1f} s/submission = "
+          f"{reference / floor:.2f}x the floor ({args.references} copies)")
+    print(f"class of {n} ({', '.join(pool)}):")
+    for label, total in seconds.items():
+        print(f"  {label:34} {total:7.1f} s in all, {total / n:5.1f} s/student, "
+              f"{n / total * 3600:6.0f} students/hour")
+    speedup = seconds["local, 1 worker"] / seconds["local, 2 workers"]
+    per_student_2 = seconds["local, 2 workers"] / n
+    per_student_8 = seconds["local, 1 worker"] / n / (1 + 7 * (speedup - 1))
+    print(f"2 workers vs 1: {speedup:.2f}x the throughput")
+    print(f"1,000 students: {1000 * per_student_2 / 3600:.1f} h on this 2-core machine (2 workers); "
+          f"{1000 * per_student_8 / 3600:.1f} h on 8 workers, with the per-worker efficiency "
+          f"measured from 1 to 2 workers ({speedup - 1:.2f} of a worker added)")
+
+
+if __name__ == "__main__":
+    main()
