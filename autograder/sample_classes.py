@@ -44,11 +44,11 @@ def _write(nb: nbformat.NotebookNode, out_path: str | Path) -> Path:
 
 
 def copy_submission(source_dir: str | Path, out_dir: str | Path) -> Path:
-    """Copy a whole submission folder (notebook + saved files)."""
+    """Copy a whole submission folder (notebook + saved files) as it is: links stay links."""
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    shutil.copytree(source_dir, out_dir)
+    shutil.copytree(source_dir, out_dir, symlinks=True)
     return out_dir
 
 

@@ -68,59 +68,77 @@ def timed_grading(submissions: Path, workdir: Path, **engine) -> float:
 
 
 def dask_cluster(folder: Path) -> tuple[str, list[subprocess.Popen]]:
-    """A scheduler and two single-threaded workers, each its own `dask` command."""
+    """A scheduler on a free port and two single-threaded workers, each its own `dask` command
+    (their logs in `folder`)."""
+    folder.mkdir(parents=True)
     scheduler_file = folder / "scheduler.json"
     dask = str(Path(sys.executable).parent / "dask")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--no-dashboard",
-                                   "--scheduler-file", str(scheduler_file)], **quiet)]
+    commands = {"scheduler": [dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                              "--no-dashboard", "--scheduler-file", str(scheduler_file)]}
     for name in ("w1", "w2"):
-        processes.append(subprocess.Popen(
-            [dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
-             "--name", name, "--host", "127.0.0.1", "--no-dashboard"], **quiet))
+        commands[name] = [dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads",
+                          "1", "--name", name, "--host", "127.0.0.1", "--no-dashboard",
+                          "--local-directory", str(folder / name)]
+    processes = []
+    for name, command in commands.items():
+        with open(folder / f"{name}.log", "wb") as log:
+            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
     with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
         client.wait_for_workers(2, timeout=120)
         return client.scheduler.address, processes
 
 
+ENGINES = ("local1", "local2", "dask")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--references", type=int, default=4)
+    parser.add_argument("--references", type=int, default=4, help="0: skip the reference copies")
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     args = parser.parse_args()
+    n = args.students
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         pool = class_pool(scratch / "pool")
-        references = make_class({"reference": pool["reference"]}, scratch / "references",
-                                args.references)
-        students = make_class(pool, scratch / "class", args.students)
+        students = make_class(pool, scratch / "class", n)
         floor = floor_seconds(3)
-        reference = timed_grading(references, scratch / "ref1", workers=1) / args.references
-        seconds = {"local, 1 worker": timed_grading(students, scratch / "local1", workers=1),
-                   "local, 2 workers": timed_grading(students, scratch / "local2", workers=2)}
-        address, processes = dask_cluster(scratch / "dask")
-        try:
-            seconds["dask scheduler + 2 dask workers"] = timed_grading(
-                students, scratch / "dask_work", scheduler=address)
-        finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
-    n = args.students
-    print(f"floor (kernel + imports): {floor:.1f} s")
-    print(f"a3 reference, local engine, 1 worker: {reference:.1f} s/submission = "
-          f"{reference / floor:.2f}x the floor ({args.references} copies)")
-    print(f"class of {n} ({', '.join(pool)}):")
-    for label, total in seconds.items():
-        print(f"  {label:34} {total:7.1f} s in all, {total / n:5.1f} s/student, "
-              f"{n / total * 3600:6.0f} students/hour")
-    speedup = seconds["local, 1 worker"] / seconds["local, 2 workers"]
-    per_student_2 = seconds["local, 2 workers"] / n
-    per_student_8 = seconds["local, 1 worker"] / n / (1 + 7 * (speedup - 1))
-    print(f"2 workers vs 1: {speedup:.2f}x the throughput")
-    print(f"1,000 students: {1000 * per_student_2 / 3600:.1f} h on this 2-core machine (2 workers); "
-          f"{1000 * per_student_8 / 3600:.1f} h on 8 workers, with the per-worker efficiency "
-          f"measured from 1 to 2 workers ({speedup - 1:.2f} of a worker added)")
+        print(f"floor (kernel + imports): {floor:.1f} s", flush=True)
+        if args.references:
+            references = make_class({"reference": pool["reference"]}, scratch / "references",
+                                    args.references)
+            reference = timed_grading(references, scratch / "ref1", workers=1) / args.references
+            print(f"a3 reference, local engine, 1 worker: {reference:.1f} s/submission = "
+                  f"{reference / floor:.2f}x the floor ({args.references} copies)", flush=True)
+        print(f"class of {n} ({', '.join(pool)}):", flush=True)
+        seconds = {}
+        for engine in args.engines:
+            if engine == "dask":
+                address, processes = dask_cluster(scratch / "dask")
+                try:
+                    seconds[engine] = timed_grading(students, scratch / engine, scheduler=address)
+                finally:
+                    for process in processes:
+                        process.terminate()
+                        process.wait(timeout=30)
+            else:
+                seconds[engine] = timed_grading(students, scratch / engine,
+                                                workers=int(engine[-1]))
+            total = seconds[engine]
+            print(f"  {LABELS[engine]:34} {total:7.1f} s in all, {total / n:5.1f} s/student, "
+                  f"{n / total * 3600:6.0f} students/hour", flush=True)
+    if {"local1", "local2"} <= seconds.keys():
+        speedup = seconds["local1"] / seconds["local2"]
+        per_student_8 = seconds["local1"] / n / (1 + 7 * (speedup - 1))
+        print(f"2 workers vs 1: {speedup:.2f}x the throughput")
+        print(f"1,000 students: {1000 * seconds['local2'] / n / 3600:.1f} h on this 2-core "
+              f"machine (2 workers); {1000 * per_student_8 / 3600:.1f} h on 8 workers, with the "
+              f"per-worker efficiency measured from 1 to 2 workers ({speedup - 1:.2f} of a worker "
+              f"added)")
+
+
+LABELS = {"local1": "local, 1 worker", "local2": "local, 2 workers",
+          "dask": "dask scheduler + 2 dask workers"}
 
 
 if __name__ == "__main__":
