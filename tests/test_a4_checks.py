@@ -97,6 +97,34 @@ def test_a_crash_or_a_wrong_type_in_student_code_is_named_without_a_traceback(tm
     assert points == 0 and "iou must return a torch tensor, got ndarray" in message
 
 
+def _inf265_detection_loss(y_hat, y):
+    return R.reference_detection_loss(y_hat, y, localization_loss=R.inf265_localization_loss)
+
+
+def test_inf265s_definition_of_the_loss_earns_every_point(tmp_path):
+    """INF265 averages each image's loss over all N images; the notebook accepts it too."""
+    points, message = verdict(tmp_path / "loc", "test_localization_loss",
+                              lambda: evidence.localization_loss(R.inf265_localization_loss))
+    assert points == 3 and message == ""
+    points, message = verdict(tmp_path / "det", "test_detection_loss",
+                              lambda: evidence.detection_loss(_inf265_detection_loss))
+    assert points == 2 and message == ""
+
+
+def _kit_box_term_inf265_class_term(y_hat, y, box_weight=1.0):
+    present = y[:, 0] == 1
+    ce = F.cross_entropy(y_hat[:, 5:], y[:, 5].long(), reduction="none")
+    return (R.reference_localization_loss(y_hat, y, box_weight)
+            - (F.cross_entropy(y_hat[present, 5:], y[present, 5].long()) if present.any() else 0)
+            + (present.float() * ce).mean())
+
+
+def test_a_loss_mixing_the_two_definitions_fails(tmp_path):
+    points, message = verdict(tmp_path, "test_localization_loss",
+                              lambda: evidence.localization_loss(_kit_box_term_inf265_class_term))
+    assert points == 0 and "INF265's definition" in message
+
+
 def _known_wrong(name: str):
     """The namespace of a known-wrong cell: the functions it defines."""
     namespace = {"torch": torch, "F": F, "box_convert": box_convert}

@@ -51,15 +51,6 @@ def loss_class_on_all(y_hat, y):
             + F.cross_entropy(y_hat[:, 5:], y[:, 5].long()))
 
 
-def loss_averaged_over_all(y_hat, y):
-    """The masked box and class terms divided by the number of all images."""
-    present = (y[:, 0] == 1).float()
-    box = ((y_hat[:, 1:5] - y[:, 1:5]) ** 2).mean(dim=1)
-    ce = F.cross_entropy(y_hat[:, 5:], y[:, 5].long(), reduction="none")
-    return (F.binary_cross_entropy_with_logits(y_hat[:, 0], y[:, 0])
-            + (present * (box + ce)).mean())
-
-
 def loss_probabilities(y_hat, y):
     """BCE-with-logits fed the sigmoid of the presence output."""
     present = y[:, 0] == 1
@@ -76,8 +67,6 @@ LOSS_MISTAKES = [
                       "w, h mean nothing, so compute the MSE only where p = 1"),
     (loss_class_on_all, "the class term (cross-entropy) is applied to images without a digit: "
                         "compute it only where p = 1"),
-    (loss_averaged_over_all, "the box and class terms are averaged over all images; average "
-                             "them over the images with a digit only"),
     (loss_probabilities, "the presence term gets probabilities: BCE-with-logits takes the raw "
                          "output (it applies the sigmoid itself)"),
 ]

@@ -30,14 +30,30 @@ def reference_to_relative_cxcywh(boxes: torch.Tensor) -> torch.Tensor:
 
 def reference_localization_loss(y_hat: torch.Tensor, y: torch.Tensor,
                                 box_weight: float = 1.0) -> torch.Tensor:
-    """BCE-with-logits on presence for all images; MSE (box) and cross-entropy (class) averaged
-    over the images with a digit (0 when there is none)."""
+    """The kit's definition: BCE-with-logits on presence for all images; MSE (box) and
+    cross-entropy (class) averaged over the images with a digit (0 when there is none)."""
     present = y[:, 0] == 1
     loss = F.binary_cross_entropy_with_logits(y_hat[:, 0], y[:, 0])
     if present.any():
         loss = loss + box_weight * F.mse_loss(y_hat[present, 1:5], y[present, 1:5])
         loss = loss + F.cross_entropy(y_hat[present, 5:], y[present, 5].long())
     return loss
+
+
+def inf265_localization_loss(y_hat: torch.Tensor, y: torch.Tensor,
+                             box_weight: float = 1.0) -> torch.Tensor:
+    """INF265's definition: each image's loss (BCE-with-logits on presence, plus, where p = 1,
+    the MSE of its (x, y, w, h) and the cross-entropy of its class) averaged over all N images.
+    It equals the kit's when every image or no image holds a digit."""
+    present = (y[:, 0] == 1).float()
+    box = ((y_hat[:, 1:5] - y[:, 1:5]) ** 2).mean(dim=1)
+    ce = F.cross_entropy(y_hat[:, 5:], y[:, 5].long(), reduction="none")
+    return (F.binary_cross_entropy_with_logits(y_hat[:, 0], y[:, 0])
+            + (present * (box_weight * box + ce)).mean())
+
+
+#: the localisation losses a student may implement (the notebook states both)
+LOCALIZATION_LOSSES = (reference_localization_loss, inf265_localization_loss)
 
 
 def reference_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
@@ -98,10 +114,10 @@ def reference_decode_grid(y_hat: torch.Tensor, min_score: float = 0.0) -> list[d
     return detections
 
 
-def reference_detection_loss(y_hat: torch.Tensor, y: torch.Tensor,
-                             box_weight: float = 1.0) -> torch.Tensor:
-    """The localisation loss of every cell, summed over the 2 x 3 cells."""
-    return sum(reference_localization_loss(y_hat[:, row, col], y[:, row, col], box_weight)
+def reference_detection_loss(y_hat: torch.Tensor, y: torch.Tensor, box_weight: float = 1.0,
+                             localization_loss=reference_localization_loss) -> torch.Tensor:
+    """``localization_loss`` of every cell, summed over the 2 x 3 cells."""
+    return sum(localization_loss(y_hat[:, row, col], y[:, row, col], box_weight)
                for row in range(GRID_ROWS) for col in range(GRID_COLS))
 
 
