@@ -27,6 +27,8 @@ def four_channel_resnet(model):
     model.conv1 = conv
     return model
 '''
+FOUR_CHANNEL_DEFAULT_INIT = FOUR_CHANNEL_ZERO_NIR.replace(
+    "        conv.weight[:, 3] = 0\n", "")
 FOUR_CHANNEL_COPIES_RED = FOUR_CHANNEL_ZERO_NIR.replace(
     "conv.weight[:, 3] = 0", "conv.weight[:, 3] = model.conv1.weight[:, 0]")
 LOSS_NAIVE = '''
@@ -92,6 +94,8 @@ KNOWN_WRONG = {
         zeroes={"test_four_channel": "keep the RGB filters"}),
     "four_channel_zero_nir": KnownWrong("four_channel", FOUR_CHANNEL_ZERO_NIR, "four_channel",
                                         "Kaiming"),
+    "four_channel_default_init": KnownWrong("four_channel", FOUR_CHANNEL_DEFAULT_INIT,
+                                            "four_channel", "default initialisation"),
     "four_channel_copies_red": KnownWrong("four_channel", FOUR_CHANNEL_COPIES_RED, "four_channel",
                                           "copy the RGB ones"),
     "loss_naive": KnownWrong("loss", LOSS_NAIVE, "bce_loss", "not finite"),

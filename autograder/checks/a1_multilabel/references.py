@@ -23,6 +23,18 @@ from autograder.checks.a1_multilabel.evidence import hidden_resnet, tensor_diges
 
 RESNET18_WITHOUT_FC = 11_176_512
 CONV1_FILTER_SIZE = 64 * 7 * 7  # weights of conv1 per input channel
+#: fans that nn.init.kaiming_normal_ / kaiming_uniform_ may see for the NIR filters of a
+#: Conv2d(4, 64, 7): the slice weight[:, 3:] (fan-in 49, fan-out 3136), the 3-D slice weight[:, 3]
+#: (fan-in 49, fan-out 448) or the whole 4-channel weight (fan-in 196)
+KAIMING_FANS = (49, 196, 448, 3136)
+#: standard deviation of PyTorch's default initialisation of a new Conv2d(4, 64, 7):
+#: uniform on +-1/sqrt(fan-in) with fan-in 4 x 7 x 7
+DEFAULT_CONV1_STD = 1 / math.sqrt(3 * 4 * 49)
+
+
+def kaiming_std(fan: int) -> float:
+    """He's standard deviation for ReLU layers, sqrt(2 / fan)."""
+    return math.sqrt(2 / fan)
 
 
 def reference_cooccurrence(labels: torch.Tensor) -> torch.Tensor:
