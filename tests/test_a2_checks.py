@@ -241,7 +241,8 @@ def test_a_folded_model_with_batchnorms_left_fails(tmp_path):
 
 @pytest.mark.parametrize(("losses", "words"), [
     ((1.2, 0.8, 0.6), None), ((1.2, 1.3), "did not go down"), ((1.2,), "at least 2 epochs"),
-    ((1.0, float("nan")), "NaN"), (None, "was not handed in")])
+    ((1.0, float("nan")), "NaN"), (None, "was not handed in"),
+    ((1.389, 1.378), "near chance")])  # the case-A conversion's run: it falls, but learns nothing
 def test_the_training_run_is_judged_from_the_handed_in_history(tmp_path, losses, words):
     points, message = verdict(tmp_path, "test_training", lambda: None, losses=losses)
     assert (points, words is None or words in message) == (0 if words else 1, True)
