@@ -12,6 +12,7 @@ from autograder.heldout import store
 from autograder.heldout.key import DEMO_KEY
 from autograder.judging.in_process import judge_collected
 from autograder.known_wrong.a3_cifar import KNOWN_WRONG
+from vislab.training import History
 
 CROSS = np.array([[2, -1, 11, -2, -13], [10, -4, 8, 2, -18], [14, -1, -5, 6, -9]])
 
@@ -93,11 +94,28 @@ def test_improved_models_must_output_ten_logits(tmp_path):
     def linear(outputs):
         return lambda: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, outputs))
 
+    def two_layers():
+        return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 16), nn.ReLU(), nn.Linear(16, 10))
+
     assert verdict(tmp_path, "test_improved_models",
-                   lambda: evidence.improved_models(linear(10), linear(10)))[0] == 1
+                   lambda: evidence.improved_models(linear(10), two_layers))[0] == 1
     points, message = verdict(tmp_path, "test_improved_models",
                               lambda: evidence.improved_models(linear(10), linear(7)))
     assert points == 0 and "10 logits" in message
+
+
+def test_the_two_improved_networks_must_differ(tmp_path):
+    def linear():
+        return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))
+
+    def linear_dropout():
+        return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10), nn.Dropout(0.2))  # same parameters
+
+    points, message = verdict(tmp_path, "test_improved_models",
+                              lambda: evidence.improved_models(linear, linear))
+    assert points == 0 and "have the same layers" in message
+    assert verdict(tmp_path, "test_improved_models",
+                   lambda: evidence.improved_models(linear, linear_dropout))[0] == 1
 
 
 def _freeze_all_but_layer4_and_fc(model, num_classes):
@@ -144,6 +162,22 @@ def test_csv_points_scale_between_baseline_and_target(tmp_path, monkeypatch):
     points, message = verdict(tmp_path, "test_improved_a_accuracy", lambda: None,
                               submission=tmp_path)
     assert points == 0 and "improved_a.csv was not handed in" in message
+
+
+@pytest.mark.parametrize(("epochs", "points"), [(10, 4), (11, 0)])
+def test_an_improved_network_trained_past_the_budget_earns_nothing(tmp_path, monkeypatch, epochs,
+                                                                   points):
+    monkeypatch.setenv(store.DIR_VARIABLE, str(tmp_path / "heldout"))
+    labels = torch.arange(20) % 10
+    store.save_labels("textured-digits", {"test_y": labels}, DEMO_KEY)
+    (tmp_path / "improved_a.csv").write_text("Id,Category\n" + "".join(
+        f"{i},{int(c)}\n" for i, c in enumerate(labels)))  # all right
+    History(name="improved_a", metric_name="accuracy", best_epoch=epochs,
+            epochs=[{"train_loss": 1.0 / (1 + epoch)} for epoch in range(epochs)],
+            ).save(tmp_path / "runs" / "improved_a.json")
+    got, message = verdict(tmp_path, "test_improved_a_accuracy", lambda: None,
+                           submission=tmp_path)
+    assert got == points and (points or "trained for 11 epochs; the budget is 10" in message)
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN_WRONG))

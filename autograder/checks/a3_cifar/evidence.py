@@ -39,8 +39,8 @@ def parameter_count(baseline_parameters) -> None:
 
 
 def improved_models(*model_classes) -> None:
-    """For each class: whether it builds an ``nn.Module`` and the shape of its output on a batch
-    of three 3x32x32 images (or the error it raised)."""
+    """For each class: whether it builds an ``nn.Module``, the shape of its output on a batch of
+    three 3x32x32 images, its parameters and the kinds of its modules (or the error it raised)."""
     import torch
     from torch import nn
 
@@ -53,6 +53,7 @@ def improved_models(*model_classes) -> None:
             with torch.no_grad():
                 facts["output_shape"] = list(model.eval()(torch.randn(3, 3, 32, 32)).shape)
             facts["parameters"] = parameter_facts(model)
+            facts["modules"] = [type(module).__name__ for module in model.modules()]
         except Exception as error:  # noqa: BLE001 (student code)
             facts["error"] = describe_error(error)
         models.append(facts)

@@ -12,6 +12,7 @@ import pytest
 from autograder.checks.a3_cifar import references
 from autograder.checks.a3_cifar.evidence import NUM_CLASSES, OUTPUT_SIZE_INPUTS
 from autograder.checks.a3_cifar.heldout import overall_accuracy
+from autograder.judging.handed_in_runs import handed_in_epochs
 from autograder.judging.points import partial_points
 from autograder.predictions_csv import InvalidPredictions
 
@@ -26,6 +27,11 @@ CSV_CELLS = {"test_improved_a_accuracy": ("improved_a.csv", IMPROVED_TARGET),
              "test_improved_b_accuracy": ("improved_b.csv", IMPROVED_TARGET),
              "test_best_accuracy": ("predictions.csv", BEST_TARGET)}
 CSV_POINTS = {"test_improved_a_accuracy": 4, "test_improved_b_accuracy": 4, "test_best_accuracy": 4}
+#: test cell -> the handed-in run of the network its CSV comes from, and the model in words
+IMPROVED_RUNS = {"test_improved_a_accuracy": ("runs/improved_a.json", "ImprovedA"),
+                 "test_improved_b_accuracy": ("runs/improved_b.json", "ImprovedB")}
+#: TDT4265's budget for each improved network
+EPOCH_BUDGET = 10
 
 
 @pytest.mark.cell("test_conv_by_hand")
@@ -98,6 +104,11 @@ def test_improved_models(evidence):
         assert model["output_shape"] == [3, NUM_CLASSES], \
             (f"{name} must map a batch of 3x32x32 images to 10 logits per image; it gave shape "
              f"{tuple(model['output_shape'])}")
+    layers = [([(name, shape) for name, shape, _ in model["parameters"]], model["modules"])
+              for model in models]
+    assert layers[0] != layers[1], \
+        ("ImprovedA and ImprovedB have the same layers: design two different networks (e.g. "
+         "another depth, width, kind of pooling or classifier)")
 
 
 @pytest.mark.cell("test_transfer_model")
@@ -131,6 +142,12 @@ def test_csv_accuracy(cell, submission, heldout_key, credit):
         accuracy = overall_accuracy(submission / file_name, heldout_key)
     except InvalidPredictions as error:
         pytest.fail(str(error), pytrace=False)
+    if cell in IMPROVED_RUNS:
+        run, model = IMPROVED_RUNS[cell]
+        epochs = len(handed_in_epochs(submission, run, model))
+        assert epochs <= EPOCH_BUDGET, \
+            (f"{run}: {model} trained for {epochs} epochs; the budget is {EPOCH_BUDGET} "
+             f"(num_epochs={EPOCH_BUDGET}), so {file_name} earns no points")
     points = partial_points(accuracy, BASELINE_ACCURACY, target, CSV_POINTS[cell])
     assert points > 0, (f"{file_name}: {accuracy:.1%} test accuracy is not above the given "
                         f"baseline's {BASELINE_ACCURACY:.0%}; full points from {target:.0%}")
