@@ -7,6 +7,10 @@ lives under ``grading/``, which git ignores; ``python -m autograder grade`` poin
 work folder of its own with the same layout.
 """
 
+import os
+import sys
+from pathlib import Path
+
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     ClearHiddenTests,
@@ -32,7 +36,13 @@ c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.submitted_directory = "grading/submitted"
 c.CourseDirectory.autograded_directory = "grading/autograded"
 c.CourseDirectory.feedback_directory = "grading/feedback"
-c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+# the gradebook `grade` writes in its default work folder, or the shared one (README)
+c.CourseDirectory.db_url = os.environ.get("VISLAB_GRADEBOOK_URL") or "sqlite:///grading/gradebook.db"
+# formgrader started here in a fresh clone opens the gradebook before any `grade` made grading/:
+# SQLite creates the file, but not its folder; and nbgrader creates a gradebook by running
+# `alembic` from PATH, which lacks this environment's bin/ when jupyter is started by its path
+Path(__file__).resolve().parent.joinpath("grading").mkdir(exist_ok=True)
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 # solutions/ is the worked solution without hidden tests, and is not executed while building
 # (nbgrader's default would train every model of the notebook during a build)

@@ -73,6 +73,7 @@ from autograder.leaderboard import build_leaderboard
 from autograder.notebook_cells import grade_id, graded_cell_ids
 from autograder.sandbox.availability import SandboxUnavailable, check_sandbox
 from autograder.sandbox.limits import Limits
+from autograder.submission_time import read_submission_time, stamp_submission
 
 UNSAFE_NOTE = "graded WITHOUT a sandbox (--unsafe-no-sandbox): its code ran with the grader's rights"
 #: the largest handed-in file sent to a sandbox (as large as a sandbox may write one)
@@ -301,6 +302,7 @@ def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) ->
         return special + [name for name in names if name in (".ipynb_checkpoints", "__pycache__")]
 
     shutil.copytree(intake.folder, target, symlinks=True, ignore=not_copied)
+    stamp_submission(target)
     return [f"{name} is a link or a special file, not a file you wrote: it was left out"
             for name in left_out]
 
@@ -376,7 +378,8 @@ def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: In
     autograded.mkdir(parents=True)
     nbformat.write(with_verdicts(notebook, verdicts), autograded / f"{kit.notebook_name}.ipynb")
     write_grades(course.db_url, assignment_id, student, kit.notebook_name, notebook, verdicts,
-                 intake.deleted_cells.get(kit.notebook_name, []))
+                 intake.deleted_cells.get(kit.notebook_name, []),
+                 read_submission_time(course.submitted(student, assignment_id)))
     remove_tree(course.feedback(student, assignment_id))
     feedback_problem = write_feedback(course, assignment_id, student)
     problems += [feedback_problem] if feedback_problem else []

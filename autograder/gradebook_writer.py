@@ -13,7 +13,7 @@ manual grade" for them.
 """
 
 import warnings
-from datetime import UTC, datetime
+from datetime import datetime
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -26,14 +26,15 @@ from autograder.notebook_cells import grade_id, is_test_cell
 
 def write_grades(db_url: str, assignment_id: str, student: str, notebook_name: str,
                  graded: nbformat.NotebookNode, verdicts: dict[str, CellVerdict],
-                 deleted: list[str]) -> None:
+                 deleted: list[str], handed_in: datetime) -> None:
     """Record one notebook's grades: ``verdicts`` of its test cells, its written answers as
-    nbgrader would, and zero for its ``deleted`` graded cells."""
+    nbgrader would, and zero for its ``deleted`` graded cells; the submission's time is
+    ``handed_in`` (:mod:`autograder.submission_time`)."""
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(student)
         with warnings.catch_warnings():  # nbgrader's first write of a submission, SQLAlchemy 2
             warnings.filterwarnings("ignore", message=".*not in session", category=SAWarning)
-            gb.update_or_create_submission(assignment_id, student, timestamp=datetime.now(UTC))
+            gb.update_or_create_submission(assignment_id, student, timestamp=handed_in)
         for cell in graded.cells:
             name = grade_id(cell)
             if name is None:

@@ -44,6 +44,7 @@ from autograder.grade import grade_class
 from autograder.heldout.key import DEMO_KEY
 from autograder.heldout.store import DIR_VARIABLE, heldout_root
 from autograder.sandbox.limits import Limits
+from autograder.submission_time import TIMESTAMP_FILE
 from vislab.paths import REPO_ROOT, cache_dir
 
 CELL_TIMEOUT = 60
@@ -325,8 +326,10 @@ def test_nothing_outside_the_sandboxes_changed(graded):
     for student in graded.table.index:  # the grading side's copies: what was handed in, links
         handed_in = tree_digest(graded.submissions / student)  # left out (and said so)
         links = [name for name, digest in handed_in.items() if digest.startswith("-> ")]
-        assert tree_digest(graded.workdir / "submitted" / student / ASSIGNMENT) == \
-            {name: digest for name, digest in handed_in.items() if name not in links}, student
+        staged = tree_digest(graded.workdir / "submitted" / student / ASSIGNMENT)
+        assert staged.pop(TIMESTAMP_FILE, None), f"{student}: no {TIMESTAMP_FILE} for formgrader"
+        assert staged == {name: digest for name, digest in handed_in.items()
+                          if name not in links and name != TIMESTAMP_FILE}, student
         for name in links:
             assert f"{name} is a link or a special file" in graded.table.loc[student, "reason"]
     assert not [path for path in host_plants(graded.target) if path.exists()]
