@@ -19,12 +19,12 @@ import torch
 import torchvision
 from torch import nn
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
 
 from vislab import grading
 from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
 from vislab.paths import checkpoint_dir
+from vislab.progress import progress_bar
 from vislab.seeds import seeded_generator
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -119,7 +119,7 @@ def pretrain_resnet18(num_epochs: int = 4, images_per_epoch: int = 6000, batch_s
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(num_epochs):
         model.train()
-        for X, y in tqdm(loader, desc=f"pretraining resnet18, epoch {epoch + 1}/{num_epochs}"):
+        for X, y in progress_bar(loader, desc=f"pretraining resnet18, epoch {epoch + 1}/{num_epochs}"):
             optimizer.zero_grad()
             loss_fn(model(X), y).backward()
             optimizer.step()

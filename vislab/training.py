@@ -1,6 +1,6 @@
 """Training loops: ``train_one_epoch``, ``evaluate`` and ``fit`` with a saved history.
 
-``fit`` keeps a :class:`History`, shows a ``tqdm.auto`` progress bar, stops on a non-finite
+``fit`` keeps a :class:`History`, shows a progress bar (:mod:`vislab.progress`), stops on a non-finite
 loss, stops early when the validation metric has not improved for ``patience`` epochs, and
 restores the weights of the best validation epoch. Each run is saved under ``run_dir``:
 ``<name>.json`` (the history) and, with ``save_weights=True``, ``<name>.pt`` (the best weights).
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from vislab import grading
+from vislab.progress import progress_bar
 
 MetricFn = Callable[[torch.Tensor, torch.Tensor], float]
 
@@ -76,20 +76,20 @@ def train_one_epoch(model: nn.Module, loader, loss_fn, optimizer, device=None,
     device = device or default_device()
     model.train()
     total, count = 0.0, 0
-    batches = tqdm(loader, desc="train", leave=False, disable=not progress,
-                   total=_batch_count(loader, max_batches))
-    for index, (X, y) in enumerate(batches):
-        if max_batches is not None and index >= max_batches:
-            break
-        X, y = X.to(device), y.to(device)
-        optimizer.zero_grad()
-        loss = loss_fn(model(X), y)
-        if not torch.isfinite(loss):
-            return math.nan
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(X)
-        count += len(X)
+    with progress_bar(loader, desc="train", leave=False, disable=not progress,
+                      total=_batch_count(loader, max_batches)) as batches:
+        for index, (X, y) in enumerate(batches):
+            if max_batches is not None and index >= max_batches:
+                break
+            X, y = X.to(device), y.to(device)
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            if not torch.isfinite(loss):
+                return math.nan
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(X)
+            count += len(X)
     return total / max(count, 1)
 
 
@@ -155,7 +155,7 @@ def fit(model: nn.Module, train_loader, val_loader, loss_fn, optimizer, num_epoc
     history = History(name=name, metric_name=metric_name)
     best_state, best_score, since_best = None, -math.inf, 0
     start = time.perf_counter()
-    epochs = tqdm(range(1, num_epochs + 1), desc=name, unit="epoch")
+    epochs = progress_bar(range(1, num_epochs + 1), desc=name, unit="epoch")
     for epoch in epochs:
         train_loss = train_one_epoch(model, train_loader, loss_fn, optimizer, device, max_batches)
         if math.isnan(train_loss):
@@ -180,6 +180,7 @@ def fit(model: nn.Module, train_loader, val_loader, loss_fn, optimizer, num_epoc
         if patience is not None and since_best >= patience:
             history.stopped_because = f"early stopping: no improvement for {patience} epochs"
             break
+    epochs.close()  # its final line shows where a stopped run stopped
     history.seconds = round(time.perf_counter() - start, 2)
     if best_state is not None:
         model.load_state_dict(best_state)
