@@ -5,10 +5,15 @@ and the ``k`` it scores lowest, each titled with its score and whether the class
 it (``+``/``-``), with the image's true labels below. :func:`class_browser` wraps it in
 ipywidgets: a class menu, a band menu (RGB or NIR when there is one) and a threshold slider
 that reports the tail accuracy at that threshold (computed by the function the student wrote).
-The figure is sent to the widget as a PNG image (no Output widget: nothing to capture).
+The figure is sent to the widget as a PNG image (no Output widget: nothing to capture). A saved
+notebook keeps that picture and the report as text next to the widget, which is what a viewer
+without the live widget shows (a feedback page, nbconvert), instead of ``VBox(children=...)``.
 """
 
+import base64
+import html
 import io
+import re
 from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
@@ -75,6 +80,20 @@ def top_bottom_figure(image_at: ImageAt, scores: torch.Tensor, labels: torch.Ten
     return fig
 
 
+class _Browser(widgets.VBox):
+    """The browser's box; its output also holds the picture and the report it shows now."""
+
+    def __init__(self, children, picture: widgets.Image, report: widgets.HTML):
+        super().__init__(children)
+        self._picture, self._report = picture, report
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = base64.b64encode(self._picture.value).decode()
+        bundle["text/plain"] = html.unescape(re.sub(r"<[^>]+>", "", self._report.value))
+        return bundle
+
+
 def class_browser(image_at: ImageAt, scores: torch.Tensor, labels: torch.Tensor,
                   classes: Sequence[str],
                   tail_accuracy: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor],
@@ -107,4 +126,5 @@ def class_browser(image_at: ImageAt, scores: torch.Tensor, labels: torch.Tensor,
     for control in (pick_class, pick_band, threshold):
         control.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox([pick_class, pick_band]), threshold, report, picture])
+    return _Browser([widgets.HBox([pick_class, pick_band]), threshold, report, picture], picture,
+                    report)
