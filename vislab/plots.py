@@ -8,15 +8,21 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from vislab.training import History
+
+#: one marker per run, so that runs with equal curves (a2's original and case B) stay visible
+RUN_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def plot_history(histories: dict[str, History], keys: Sequence[str] | None = None):
     """One panel per history column (e.g. ``train_loss``/``val_loss`` together, ``val_accuracy``).
 
-    Losses of one run share a colour; training is dashed, validation solid; each run's best epoch
-    is marked with a dot.
+    Losses of one run share a colour and a hollow marker at every epoch; training is dashed,
+    validation solid; each run's best epoch is a filled dot. Later runs are drawn thinner with
+    smaller markers, so a curve equal to an earlier one shows inside it instead of hiding it.
+    Epoch ticks are whole numbers.
     """
     if not histories:
         raise ValueError("plot_history needs at least one History")
@@ -26,19 +32,23 @@ def plot_history(histories: dict[str, History], keys: Sequence[str] | None = Non
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
         for index, (name, history) in enumerate(histories.items()):
-            color = f"C{index}"
+            color, marker = f"C{index}", RUN_MARKERS[index % len(RUN_MARKERS)]
+            width, size = max(0.8, 2.4 - 0.6 * index), max(3.0, 8.0 - 1.8 * index)
             epochs = history.series("epoch")
             columns = [("train_loss", "--", "train"), ("val_loss", "-", "val")] \
                 if panel == "loss" else [(panel, "-", "")]
             for column, style, label in columns:
                 values = history.series(column)
-                ax.plot(epochs, values, style, color=color, label=f"{name} {label}".strip())
+                ax.plot(epochs, values, style, color=color, linewidth=width, marker=marker,
+                        markersize=size, markerfacecolor="none", label=f"{name} {label}".strip())
                 if history.best_epoch and style == "-":
-                    ax.plot(history.best_epoch, values[history.best_epoch - 1], "o", color=color)
+                    ax.plot(history.best_epoch, values[history.best_epoch - 1], "o", color=color,
+                            markersize=size * 0.6)
         ax.set_xlabel("epoch")
         ax.set_ylabel(panel.replace("_", " "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
