@@ -1,11 +1,13 @@
-"""Progress bars in an executed notebook: the saved outputs keep one finished line per bar, never a
+"""Progress bars: in an executed notebook the saved outputs keep one finished line per bar, never a
 frozen ``0%`` widget, and nothing for an inner bar (``leave=False``). Run in a real kernel with
 nbclient, which applies display updates to the saved notebook as JupyterLab does."""
 
 import nbformat
+import numpy as np
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from vislab.a1_multilabel.scenes import draw_scenes
 from vislab.paths import REPO_ROOT
 
 CELLS = [
@@ -45,3 +47,9 @@ def test_a_saved_notebook_keeps_each_finished_bar_as_one_line(tmp_path):
         and "3/3" in finished[0], nested
     assert nested.count("") == len(nested) - 1 == 3, "an inner bar (leave=False) leaves nothing"
     assert len(stopped) == 1 and stopped[0].startswith("stopped:  30%"), stopped
+
+
+def test_drawing_an_embedded_set_shows_progress(capsys):
+    images, labels = draw_scenes(np.random.default_rng(0), 3)
+    assert images.shape[0] == labels.shape[0] == 3
+    assert "drawing scenes" in capsys.readouterr().err

@@ -39,6 +39,7 @@ from vislab.data import tensor_cache
 from vislab.data.photo_sources import photo_sources
 from vislab.data.registry import DatasetSpec
 from vislab.data.test_inputs import has_test_inputs, load_test_inputs
+from vislab.progress import progress_bar
 
 NAME = "multilabel-scenes"
 #: bumped whenever the scenes change, so that a cache built by older code is never read
@@ -281,7 +282,8 @@ def make_scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def draw_scenes(rng: np.random.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``count`` scenes drawn one after another with ``rng``: images (uint8 Tensor[count, 4, 64,
     64]) and their labels (uint8 Tensor[count, 20], in the order of ``CLASSES``)."""
-    scenes = [make_scene(rng) for _ in range(count)]
+    scenes = [make_scene(rng) for _ in progress_bar(range(count), desc="drawing scenes",
+                                                     unit="image", leave=False)]
     return (torch.from_numpy(np.stack([image for image, _ in scenes])),
             torch.from_numpy(np.stack([labels for _, labels in scenes])))
 

@@ -16,6 +16,7 @@ from scipy.ndimage import gaussian_filter
 from skimage.transform import resize
 
 from vislab.data.inf265_labels import IMAGE_HEIGHT, IMAGE_WIDTH, objects_to_grid
+from vislab.progress import progress_bar
 
 #: a pixel belongs to a digit's ink above this fraction of the glyph's maximum
 INK_THRESHOLD = 0.25
@@ -68,7 +69,8 @@ def localization_scenes(glyphs: list[np.ndarray], classes: np.ndarray, num_image
     """
     X = np.zeros((num_images, IMAGE_HEIGHT, IMAGE_WIDTH), dtype=np.uint8)
     y = np.zeros((num_images, 6), dtype=np.float32)
-    for index in range(num_images):
+    for index in progress_bar(range(num_images), desc="drawing localisation scenes", unit="image",
+                              leave=False):
         canvas = _background(rng, style)
         _add_clutter(canvas, glyphs, rng, style)
         if rng.random() >= empty_fraction:
@@ -96,7 +98,8 @@ def detection_scenes(glyphs: list[np.ndarray], classes: np.ndarray, num_images: 
     X = np.zeros((num_images, IMAGE_HEIGHT, IMAGE_WIDTH), dtype=np.uint8)
     objects = []
     counts = rng.choice(len(count_probabilities), size=num_images, p=count_probabilities)
-    for index, count in enumerate(counts):
+    for index, count in enumerate(progress_bar(counts, desc="drawing detection scenes",
+                                               unit="image", leave=False)):
         canvas = _background(rng, style)
         _add_clutter(canvas, glyphs, rng, style)
         rows, boxes, cells = [], [], set()
