@@ -62,6 +62,10 @@ c.Execute.timeout = 180
 # hidden tests that only collect evidence, so it refuses with a message saying what to run
 c.Autograde.autograde_preprocessors = [RefuseAutograde]
 
+# Validate (the only nbgrader command here that executes a notebook) reports each failed cell's
+# error as one line (IPython's minimal exception mode), not a traceback into library internals
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Minimal"]
+
 # feedback never shows a hidden test's source or a traceback from a test cell; the grading
 # process writes it with nbgrader's GenerateFeedback converter configured from this file
 # (autograder.feedback), so these are the preprocessors of every feedback page
