@@ -21,8 +21,10 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
+from autograder.feedback_math import MathToMathML
 from autograder.nbgrader_plugins import (
     ClearHiddenTestsOfTestCells,
+    FitFiguresToPage,
     HideTestTracebacks,
     RefuseAutograde,
 )
@@ -73,7 +75,9 @@ c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTestsOfTestCells,
     HideTestTracebacks,
+    MathToMathML,  # maths drawn by the browser: the page works offline
     CSSHTMLHeaderPreprocessor,
+    FitFiguresToPage,
 ]
 c.ClearHiddenTests.enforce_metadata = False
 

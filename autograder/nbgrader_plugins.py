@@ -1,4 +1,4 @@
-"""Three nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
+"""Four nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
 
 - :class:`ClearHiddenTestsOfTestCells` removes the hidden regions from test cells only, when
   feedback is generated: a student's own cell that holds the marker text (say an unmatched
@@ -8,6 +8,8 @@
   inside of a check reaches a student.
 - :class:`RefuseAutograde` stops plain ``nbgrader autograde``: grading must go through
   ``python -m autograder grade``, which runs each submission in a sandbox and judges outside.
+- :class:`FitFiguresToPage` adds a style to every feedback page: figures shrink to the page's
+  width (a 12-column image grid was cut off on the right), long output lines scroll.
 """
 
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
@@ -37,6 +39,21 @@ class HideTestTracebacks(NbGraderPreprocessor):
                 if output.output_type == "error" and output.ename != "CheckFailed":
                     output.traceback = [student_message(output.ename, output.evalue)]
         return cell, resources
+
+
+#: the style FitFiguresToPage adds (the feedback template puts each in a <style> element)
+FIT_TO_PAGE_CSS = """
+.output_png img, .jp-RenderedImage img, .output_area img { max-width: 100%; height: auto; }
+.output_subarea, .jp-OutputArea-output { max-width: 100%; overflow-x: auto; }
+"""
+
+
+class FitFiguresToPage(NbGraderPreprocessor):
+    """Add :data:`FIT_TO_PAGE_CSS` to the page's inlined styles."""
+
+    def preprocess(self, nb, resources):
+        resources.setdefault("inlining", {}).setdefault("css", []).append(FIT_TO_PAGE_CSS)
+        return nb, resources
 
 
 class RefuseAutograde(NbGraderPreprocessor):

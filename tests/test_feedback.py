@@ -11,8 +11,10 @@ from autograder.course import WorkCourse
 from autograder.feedback import write_feedback
 from autograder.grade import grade_class
 from autograder.graded_notebook import SAVED_NOTE
+from autograder.nbgrader_plugins import FIT_TO_PAGE_CSS
 
 PLOT = 'print("this ran " + "while grading")'
+MATHS = r"The sum is $a + b$; in a matrix: $$I = \begin{bmatrix} 1 & 0 \\ 3 & 2 \end{bmatrix}$$"
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +26,10 @@ def graded(tmp_path_factory):
     source = nbformat.read(source_path, as_version=4)
     plot = nbformat.v4.new_code_cell(PLOT, metadata={"vislab": {"not_graded": True}})
     source.cells.insert(3, plot)
+    source.cells.insert(1, nbformat.v4.new_markdown_cell(MATHS))
     nbformat.write(source, source_path)
     submitted = nbformat.read(source_path, as_version=4)
-    submitted.cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout",
+    submitted.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                          text="my own run drew this\n")]
     (tmp_path / "class" / "student").mkdir(parents=True)
     nbformat.write(submitted, tmp_path / "class" / "student" / f"{TINY_ID}.ipynb")
@@ -61,3 +64,13 @@ def test_feedback_is_written_again_and_a_failure_is_said_in_words(graded):
     assert SAVED_NOTE in _page(graded)
     problem = write_feedback(graded, TINY_ID, "nobody")
     assert problem.startswith("feedback could not be generated: ") and "nobody" in problem
+
+
+def test_maths_is_mathml_that_needs_no_network(graded):
+    page = _page(graded)
+    assert page.count("<math") == 2 and "<mtable>" in page
+    assert "begin{bmatrix}" not in page and "$$I" not in page and "$a + b$" not in page
+
+
+def test_figures_shrink_to_the_page(graded):
+    assert FIT_TO_PAGE_CSS.strip() in _page(graded)
