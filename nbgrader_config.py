@@ -25,6 +25,7 @@ from autograder.feedback_math import MathToMathML
 from autograder.nbgrader_plugins import (
     ClearHiddenTestsOfTestCells,
     FitFiguresToPage,
+    HideServerPaths,
     HideTestTracebacks,
     RefuseAutograde,
 )
@@ -75,6 +76,7 @@ c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTestsOfTestCells,
     HideTestTracebacks,
+    HideServerPaths,
     MathToMathML,  # maths drawn by the browser: the page works offline
     CSSHTMLHeaderPreprocessor,
     FitFiguresToPage,

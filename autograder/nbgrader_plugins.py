@@ -1,4 +1,4 @@
-"""Four nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
+"""Five nbgrader preprocessors of the kit's course configuration (``nbgrader_config.py``).
 
 - :class:`ClearHiddenTestsOfTestCells` removes the hidden regions from test cells only, when
   feedback is generated: a student's own cell that holds the marker text (say an unmatched
@@ -8,13 +8,18 @@
   inside of a check reaches a student.
 - :class:`RefuseAutograde` stops plain ``nbgrader autograde``: grading must go through
   ``python -m autograder grade``, which runs each submission in a sandbox and judges outside.
+- :class:`HideServerPaths` runs while feedback is generated: the tracebacks and warnings of the
+  student's own cells name the kit's and Python's files without the grading machine's folders.
 - :class:`FitFiguresToPage` adds a style to every feedback page: figures shrink to the page's
   width (a 12-column image grid was cut off on the right), long output lines scroll.
 """
 
+import re
+
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.notebook_cells import is_test_cell
+from vislab.paths import REPO_ROOT
 
 REFUSAL = ("grade with `python -m autograder grade <assignment> --submissions DIR`: it runs each "
            "submission in a sandbox and judges the hidden checks outside the student's kernel. "
@@ -38,6 +43,33 @@ class HideTestTracebacks(NbGraderPreprocessor):
             for output in cell.outputs:
                 if output.output_type == "error" and output.ename != "CheckFailed":
                     output.traceback = [student_message(output.ename, output.evalue)]
+        return cell, resources
+
+
+#: (pattern, replacement) of the grading machine's folders in a traceback or a warning
+SERVER_PATHS = [
+    (re.compile(r"(?:/[^/\s\"'<>]+)+/site-packages/"), "<site-packages>/"),
+    (re.compile(r"(?:/[^/\s\"'<>]+)+/lib/python3\.\d+/"), "<python>/"),
+    (re.compile(re.escape(f"{REPO_ROOT}/")), ""),
+    (re.compile(r"/sandbox/work/"), ""),
+]
+
+
+def without_server_paths(text: str) -> str:
+    for pattern, replacement in SERVER_PATHS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class HideServerPaths(NbGraderPreprocessor):
+    """Remove the grading machine's folders from the errors and stderr of every code cell."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [without_server_paths(line) for line in output.traceback]
+            elif output.output_type == "stream" and output.name == "stderr":
+                output.text = without_server_paths(output.text)
         return cell, resources
 
 

@@ -2,6 +2,7 @@
 a process per student; a cell not re-run while grading shows the student's saved outputs."""
 
 import shutil
+import sys
 
 import nbformat
 import pytest
@@ -11,7 +12,8 @@ from autograder.course import WorkCourse
 from autograder.feedback import write_feedback
 from autograder.grade import grade_class
 from autograder.graded_notebook import SAVED_NOTE
-from autograder.nbgrader_plugins import FIT_TO_PAGE_CSS
+from autograder.nbgrader_plugins import FIT_TO_PAGE_CSS, HideServerPaths
+from vislab.paths import REPO_ROOT
 
 PLOT = 'print("this ran " + "while grading")'
 MATHS = r"The sum is $a + b$; in a matrix: $$I = \begin{bmatrix} 1 & 0 \\ 3 & 2 \end{bmatrix}$$"
@@ -74,3 +76,17 @@ def test_maths_is_mathml_that_needs_no_network(graded):
 
 def test_figures_shrink_to_the_page(graded):
     assert FIT_TO_PAGE_CSS.strip() in _page(graded)
+
+
+def test_a_students_traceback_names_no_folder_of_the_grading_machine():
+    error = nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[
+        f"File {REPO_ROOT}/vislab/training.py:88, in fit",
+        f'File "{sys.prefix}/lib/python3.11/site-packages/torch/nn/modules/module.py", line 1',
+        "File /sandbox/work/helper.py:3"])
+    warning = nbformat.v4.new_output("stream", name="stderr",
+                                     text=f"{sys.prefix}/lib/python3.11/site-packages/x.py: Warn")
+    cell = nbformat.v4.new_code_cell("fit(...)", outputs=[error, warning])
+    cell, _ = HideServerPaths().preprocess_cell(cell, {}, 0)
+    shown = "\n".join(cell.outputs[0].traceback) + cell.outputs[1].text
+    assert str(REPO_ROOT) not in shown and sys.prefix not in shown and "/sandbox" not in shown
+    assert "vislab/training.py:88" in shown and "<site-packages>/torch/nn" in shown
