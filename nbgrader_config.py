@@ -22,6 +22,7 @@ from nbgrader.preprocessors import (
 )
 
 from autograder.feedback_math import MathToMathML
+from autograder.feedback_summary import FeedbackSummary
 from autograder.nbgrader_plugins import (
     ClearHiddenTestsOfTestCells,
     FitFiguresToPage,
@@ -80,6 +81,7 @@ c.GenerateFeedback.preprocessors = [
     MathToMathML,  # maths drawn by the browser: the page works offline
     CSSHTMLHeaderPreprocessor,
     FitFiguresToPage,
+    FeedbackSummary,  # the kit's page template shows it at the top (autograder.feedback)
 ]
 c.ClearHiddenTests.enforce_metadata = False
 

@@ -17,14 +17,20 @@ import html
 import threading
 from pathlib import Path
 
+import nbgrader
 from nbconvert.writers import FilesWriter
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.course import WorkCourse
 
 CONFIG_FILE = "nbgrader_config.py"
+#: the feedback page's template: nbgrader's, with the kit's summary (autograder/templates/)
+TEMPLATE = "vislab_feedback"
+KIT_TEMPLATES = Path(__file__).parent / "templates"
+NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 
 NOT_GRADED_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{assignment}: not graded</title>
@@ -95,9 +101,17 @@ def feedback_converter(course: WorkCourse) -> GenerateFeedback:
 
 def _new_converter(root: Path) -> GenerateFeedback:
     """What ``nbgrader generate_feedback`` builds in ``root``: the converter with the course's
-    config, its HTML exporter with the configured preprocessors, and its writer."""
+    config, its HTML exporter with the configured preprocessors, and its writer; the page's
+    template is the kit's, nbgrader's with a summary at the top (:mod:`autograder.feedback_summary`).
+    It is set here, not in the course config, where formgrader would take it for its own pages."""
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    config.HTMLExporter.template_name = TEMPLATE
+    config.HTMLExporter.extra_template_basedirs = [str(NBGRADER_TEMPLATES), str(KIT_TEMPLATES)]
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    searched = Config()  # the kit's template extends nbgrader's by its path under it
+    searched.HTMLExporter.extra_template_paths = [
+        *converter.config.HTMLExporter.extra_template_paths, str(NBGRADER_TEMPLATES)]
+    converter.update_config(searched)
     converter.exporter = converter.exporter_class(parent=converter, config=converter.config)
     for preprocessor in converter.preprocessors:
         converter.exporter.register_preprocessor(preprocessor)

@@ -68,3 +68,14 @@ def test_grading_writes_the_class_report_with_its_plots(graded):
     for plot in ("scores", "checks"):
         assert (workdir / f"a3_cifar_report_{plot}.png").stat().st_size > 10_000
     assert "broken" in html and "not valid JSON" in html, "the failed submission is listed"
+
+
+def test_feedback_summary_names_each_check_with_its_result_and_waits_for_a_ta(graded):
+    _, workdir, max_points, _ = graded
+    page = (WorkCourse(workdir).feedback("partial", "a3_cifar") / "a3_cifar.html").read_text()
+    assert "Test cell</a>" not in page and "Written response</a>" not in page
+    for cell in MANUAL_CELLS:
+        assert f'written answer {cell}</a>: waiting for a TA ({max_points[cell]:g} points)' in page
+    assert 'check test_invariance</a>: 1 / 1 points, passed' in page
+    assert 'check test_conv_by_hand</a>: 0 / 3 points, conv_by_hand: 2 of the 15 entries are wrong' \
+        in page

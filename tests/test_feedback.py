@@ -53,11 +53,14 @@ def test_a_cell_not_re_run_shows_the_students_saved_outputs_after_the_note(grade
     assert "BEGIN HIDDEN TESTS" not in page and "autograder.checks" not in page
 
 
-def test_the_page_is_the_one_nbgrader_generate_feedback_writes(graded):
+def test_the_page_is_nbgrader_generate_feedbacks_with_the_kits_summary_on_top(graded):
     in_process = _page(graded)
     result = graded.nbgrader("generate_feedback", TINY_ID, "--student", "student", "--force")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert _page(graded) == in_process
+    nbgraders = _page(graded)
+    cells = 'id="notebook-container">'
+    assert in_process.split(cells, 1)[1] == nbgraders.split(cells, 1)[1]
+    assert "check test_add</a>" in in_process and "Test cell</a>" in nbgraders
 
 
 def test_feedback_is_written_again_and_a_failure_is_said_in_words(graded):
@@ -90,3 +93,9 @@ def test_a_students_traceback_names_no_folder_of_the_grading_machine():
     shown = "\n".join(cell.outputs[0].traceback) + cell.outputs[1].text
     assert str(REPO_ROOT) not in shown and sys.prefix not in shown and "/sandbox" not in shown
     assert "vislab/training.py:88" in shown and "<site-packages>/torch/nn" in shown
+
+
+def test_the_summary_names_each_check_with_its_points(graded):
+    page = _page(graded)
+    assert 'check test_add</a>: 2 / 2 points, passed' in page and "Test cell</a>" not in page
+    assert 'check test_partial</a>: 1.5 / 3 points, partial credit' in page
