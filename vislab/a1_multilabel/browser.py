@@ -44,6 +44,8 @@ def _panel(image: torch.Tensor, band: str) -> tuple[torch.Tensor, str | None]:
 
 
 ImageAt = Callable[[int], torch.Tensor]
+#: size of the true labels under each image: 9 px and more at the browser's 80 dpi
+LABEL_POINTS = 8.5
 
 
 def top_bottom_figure(image_at: ImageAt, scores: torch.Tensor, labels: torch.Tensor,
@@ -57,7 +59,7 @@ def top_bottom_figure(image_at: ImageAt, scores: torch.Tensor, labels: torch.Ten
     if band not in ("rgb", "nir"):
         raise ValueError(f"band must be 'rgb' or 'nir', got {band!r}")
     top, bottom = top_and_bottom(scores[:, class_index], k)
-    fig, axes = plt.subplots(2, k, figsize=(1.55 * k, 5.4), squeeze=False)
+    fig, axes = plt.subplots(2, k, figsize=(1.55 * k, 6.8), squeeze=False)
     for row, (name, positions) in enumerate([("top", top), ("bottom", bottom)]):
         for column, ax in enumerate(axes[row]):
             ax.axis("off")
@@ -71,12 +73,13 @@ def top_bottom_figure(image_at: ImageAt, scores: torch.Tensor, labels: torch.Ten
                          color="green" if mark == "+" else "red")
             true = [classes[c] for c in torch.nonzero(labels[i]).flatten().tolist()]
             ax.text(0.5, -0.04, "\n".join(true[:4]) + ("\n..." if len(true) > 4 else ""),
-                    transform=ax.transAxes, ha="center", va="top", fontsize=6.5)
+                    transform=ax.transAxes, ha="center", va="top", fontsize=LABEL_POINTS)
         axes[row][0].text(-0.15, 0.5, name, transform=axes[row][0].transAxes, rotation=90,
                           ha="right", va="center", fontsize=11)
     fig.suptitle(f"{classes[class_index]}: highest and lowest scores (+ = really in the image)")
     fig.tight_layout()
-    fig.subplots_adjust(hspace=0.8)  # room for the true labels under the top row
+    # room for up to five lines of true labels under each row
+    fig.subplots_adjust(hspace=0.85, bottom=0.17)
     return fig
 
 
