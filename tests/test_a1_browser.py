@@ -7,7 +7,7 @@ import nbformat
 import torch
 from nbconvert import HTMLExporter
 
-from vislab.a1_multilabel.browser import class_browser
+from vislab.a1_multilabel.browser import BROWSER_DPI, class_browser, top_bottom_figure
 
 CLASSES = ["cat", "dog", "tree"]
 
@@ -40,3 +40,13 @@ def test_a_feedback_page_shows_the_picture_not_the_widget_repr():
     page, _ = HTMLExporter().from_notebook_node(nb)
     assert f"data:image/png;base64,{bundle['image/png'][:200]}" in page
     assert "VBox(children" not in page
+
+
+def test_the_true_labels_are_at_least_9_pixels_at_the_browsers_resolution():
+    generator = torch.Generator().manual_seed(1)
+    images, scores = torch.rand(6, 3, 16, 16, generator=generator), torch.rand(6, 3)
+    labels = torch.ones(6, 3, dtype=torch.long)
+    fig = top_bottom_figure(lambda i: images[i], scores, labels, CLASSES, 0, k=3)
+    label_texts = [text for ax in fig.axes for text in ax.texts if "cat" in text.get_text()]
+    assert len(label_texts) == 6
+    assert min(text.get_fontsize() for text in label_texts) * BROWSER_DPI / 72 >= 9

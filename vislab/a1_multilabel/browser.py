@@ -44,7 +44,9 @@ def _panel(image: torch.Tensor, band: str) -> tuple[torch.Tensor, str | None]:
 
 
 ImageAt = Callable[[int], torch.Tensor]
-#: size of the true labels under each image: 9 px and more at the browser's 80 dpi
+#: resolution of the browser's picture, and the size of the true labels under each image in it
+#: (8.5 pt: 9.4 px)
+BROWSER_DPI = 80
 LABEL_POINTS = 8.5
 
 
@@ -122,7 +124,7 @@ def class_browser(image_at: ImageAt, scores: torch.Tensor, labels: torch.Tensor,
                         f"{t:.2f}; Tailacc(t) = {value:.3f} (NaN: none above t)")
         figure = top_bottom_figure(image_at, scores, labels, classes, c, k, pick_band.value)
         png = io.BytesIO()
-        figure.savefig(png, format="png", dpi=80)
+        figure.savefig(png, format="png", dpi=BROWSER_DPI)
         plt.close(figure)
         picture.value = png.getvalue()
 
