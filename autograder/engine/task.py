@@ -14,6 +14,7 @@ data prepared (``python datasets.py prepare ...``): the sandbox mounts them from
 own machine (:meth:`autograder.assignment_kit.AssignmentKit.mounts`).
 """
 
+import json
 import socket
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -132,7 +133,7 @@ def _run_in(folder: Path, task: SubmissionTask) -> TaskResult:
     evidence, left_out = read_tree(result.output_dir / "evidence", MAX_EVIDENCE_FILE_BYTES,
                                    MAX_EVIDENCE_BYTES)
     return TaskResult(student=task.student, worker=worker_name(),
-                      notebook_json=nbformat.writes(result.notebook), evidence=evidence,
+                      notebook_json=json.dumps(result.notebook), evidence=evidence,
                       evidence_left_out=left_out, completed=result.completed,
                       stopped_cell=result.stopped_cell, stop_reason=result.stop_reason,
                       limits_enforced=dict(result.limits_enforced), seconds=result.seconds)

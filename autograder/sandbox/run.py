@@ -90,7 +90,7 @@ def run_sandboxed(job: SandboxJob, workdir: Path, isolation: str = "bwrap") -> S
     exit, memory_cap_hit, enforced = run(job, folders, seconds)
 
     code_cells = sum(cell.cell_type == "code" for cell in original.cells)
-    max_record_bytes = (len(nbformat.writes(original)) + RECORD_SLACK_BYTES
+    max_record_bytes = (job.notebook.stat().st_size + RECORD_SLACK_BYTES
                         + code_cells * (job.limits.max_output_bytes_per_cell + RECORD_SLACK_BYTES))
     executed = merge_executed(original, folders.state, max_record_bytes)
     notebook = executed or cleared(original)

@@ -62,13 +62,11 @@ def read_progress(state: Path, cell_count: int) -> Progress | None:
 
 
 def cleared(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose code cells have no outputs and no execution counts."""
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return nb
+    """A copy of ``nb`` whose code cells have no outputs and no execution counts (the outputs
+    are left out before copying: they are most of a notebook's bytes)."""
+    cells = [{**cell, "outputs": [], "execution_count": None} if cell.cell_type == "code"
+             else cell for cell in nb.cells]
+    return copy.deepcopy(nbformat.from_dict({**nb, "cells": cells}))
 
 
 def merge_executed(original: nbformat.NotebookNode, state: Path,
