@@ -1,5 +1,8 @@
 """a2's images (embedded held-out crops, or a folder of the user's own) and the conv+BN helpers."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +14,7 @@ from vislab.a2_bn_folding import photos as heldout_photos
 from vislab.a2_bn_folding.pairs import calibrate_batchnorms, conv_bn_pairs, count_batchnorms
 from vislab.a2_bn_folding.timing import time_inference
 from vislab.data.registry import all_specs
+from vislab.paths import REPO_ROOT
 from vislab.seeds import seeded_generator
 
 
@@ -154,3 +158,11 @@ def test_timing_table_has_one_row_per_input_and_the_ratio_column():
                                                       abs=1e-3)
     with pytest.raises(ValueError, match="at least one model"):
         time_inference({}, inputs)
+
+
+def test_importing_the_timing_helpers_prints_no_cuda_warning():
+    """torch.utils.benchmark warns "No CUDA runtime is found" on a CPU machine with a CUDA_HOME
+    (this one has one): a red line under a2's first cell that only alarms students."""
+    result = subprocess.run([sys.executable, "-c", "import vislab.a2_bn_folding.timing"],
+                            capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert result.returncode == 0 and "No CUDA runtime" not in result.stderr, result.stderr

@@ -5,10 +5,29 @@ interleaved rounds, so a burst of load from another process on a shared machine 
 model alike; the table reports the median over rounds.
 """
 
+import logging
+
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils import benchmark
+
+
+class _WithoutCudaRuntimeNote(logging.Filter):
+    """Drops the warning "No CUDA runtime is found" that importing ``torch.utils.benchmark``
+    logs (through ``torch.utils.cpp_extension``) on a CPU machine that has a CUDA_HOME: nothing
+    here compiles CUDA code, and a red warning under a notebook's first cell only alarms."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "No CUDA runtime is found" not in record.getMessage()
+
+
+_cpp_extension_log = logging.getLogger("torch.utils.cpp_extension")
+_note_filter = _WithoutCudaRuntimeNote()
+_cpp_extension_log.addFilter(_note_filter)
+try:
+    from torch.utils import benchmark
+finally:
+    _cpp_extension_log.removeFilter(_note_filter)
 
 
 def inference_milliseconds(model: nn.Module, X: torch.Tensor, min_run_time: float = 0.5) -> float:
