@@ -11,22 +11,23 @@ shows it where nbgrader's would list "Test cell (Score: ...)" and "Written respo
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.graded_notebook import VERDICT_FAILED, VERDICT_PASSED
 from autograder.notebook_cells import grade_id, is_test_cell
 
 #: the longest reason a summary line repeats (the cell itself shows all of it)
 MAX_REASON = 160
-PASSED = "Hidden check passed"
-FAILED = "Hidden check failed: "
 
 
 def _words(cell) -> str:
-    """What a test cell's outputs say of it, in one line."""
-    for output in reversed(cell.get("outputs", [])):
-        if output.output_type == "stream" and output.text.startswith(PASSED):
-            return "passed"
-        if output.output_type == "error" and output.traceback:
-            reason = output.traceback[0].removeprefix(FAILED)
-            return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 3] + "..."
+    """What a test cell's verdict (its last output, :func:`autograder.graded_notebook.with_verdicts`)
+    says, in one line."""
+    verdict = cell.outputs[-1] if cell.get("outputs") else None
+    if verdict is not None and verdict.output_type == "stream" \
+            and verdict.text.startswith(VERDICT_PASSED):
+        return "passed"
+    if verdict is not None and verdict.output_type == "error" and verdict.traceback:
+        reason = verdict.traceback[0].removeprefix(VERDICT_FAILED)
+        return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 3] + "..."
     return "did not run"
 
 
@@ -43,10 +44,11 @@ class FeedbackSummary(NbGraderPreprocessor):
                 if not metadata.get("grade"):
                     continue
                 name, points = grade_id(cell), metadata.get("points", 0)
-                score = f"{metadata.get('score') or 0:g} / {points:g} points"
+                got = metadata.get("score") or 0
+                score = f"{got:g} / {points:g} points"
                 if is_test_cell(cell):
                     words = _words(cell)
-                    if words == "passed" and (metadata.get("score") or 0) < points:
+                    if words == "passed" and got < points:
                         words = "partial credit"
                     rows.append({"grade_id": name, "name": f"check {name}", "waiting": 0,
                                  "result": f"{score}, {words}"})

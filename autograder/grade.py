@@ -31,10 +31,8 @@ reason names the cell that was running. Ctrl-C or a killed grading process leave
 either graded from the content its hash names, or without a hash (graded on the next run).
 """
 
-import os
 import shutil
 import signal
-import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +71,7 @@ from autograder.leaderboard import build_leaderboard
 from autograder.notebook_cells import grade_id, graded_cell_ids
 from autograder.sandbox.availability import SandboxUnavailable, check_sandbox
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.untrusted_files import is_plain
 from autograder.submission_time import read_submission_time, stamp_submission
 
 UNSAFE_NOTE = "graded WITHOUT a sandbox (--unsafe-no-sandbox): its code ran with the grader's rights"
@@ -297,7 +296,7 @@ def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) ->
     left_out = []
 
     def not_copied(folder: str, names: list[str]) -> list[str]:
-        special = [name for name in names if not _is_plain(Path(folder, name))]
+        special = [name for name in names if not is_plain(Path(folder, name))]
         left_out.extend(str(Path(folder, name).relative_to(intake.folder)) for name in special)
         return special + [name for name in names if name in (".ipynb_checkpoints", "__pycache__")]
 
@@ -305,11 +304,6 @@ def _stage_submission(course: WorkCourse, intake: Intake, assignment_id: str) ->
     stamp_submission(target)
     return [f"{name} is a link or a special file, not a file you wrote: it was left out"
             for name in left_out]
-
-
-def _is_plain(path: Path) -> bool:
-    mode = os.lstat(path).st_mode
-    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
 
 
 def _missing_files(kit: AssignmentKit, course: WorkCourse, student: str) -> list[str]:

@@ -185,14 +185,19 @@ def with_verdicts(nb: nbformat.NotebookNode,
     return nb
 
 
+#: how a verdict output begins: all checks of the cell passed / one line per failed check
+VERDICT_PASSED = "Hidden check passed: "
+VERDICT_FAILED = "Hidden check failed: "
+
+
 def verdict_output(verdict: CellVerdict) -> nbformat.NotebookNode:
     """One output: the passed checks and the points, or each failed check and why."""
     score = f"{verdict.points:g} of {verdict.max_points:g} points"
     if not verdict.failures:
         names = ", ".join(outcome.judge.removeprefix("test_") for outcome in verdict.outcomes)
         return nbformat.v4.new_output("stream", name="stdout",
-                                      text=f"Hidden check passed: {names} ({score})\n")
-    lines = [f"Hidden check failed: {outcome.judge.removeprefix('test_')}: {outcome.message}"
+                                      text=f"{VERDICT_PASSED}{names} ({score})\n")
+    lines = [f"{VERDICT_FAILED}{outcome.judge.removeprefix('test_')}: {outcome.message}"
              for outcome in verdict.failures]
     return nbformat.v4.new_output("error", ename="CheckFailed", evalue=f"{score}",
                                   traceback=[*lines, f"({score})"])

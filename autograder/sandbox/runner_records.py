@@ -6,7 +6,6 @@ cell's ``outputs`` and ``execution_count`` (and the widget state) are taken, and
 cells line up with the job's own notebook, so sources and metadata always come from the host.
 """
 
-import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +62,11 @@ def read_progress(state: Path, cell_count: int) -> Progress | None:
 
 def cleared(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` whose code cells have no outputs and no execution counts (the outputs
-    are left out before copying: they are most of a notebook's bytes)."""
+    are left out before copying: they are most of a notebook's bytes). ``from_dict`` makes new
+    dicts and lists all the way down; the strings it shares cannot change."""
     cells = [{**cell, "outputs": [], "execution_count": None} if cell.cell_type == "code"
              else cell for cell in nb.cells]
-    return copy.deepcopy(nbformat.from_dict({**nb, "cells": cells}))
+    return nbformat.from_dict({**nb, "cells": cells})
 
 
 def merge_executed(original: nbformat.NotebookNode, state: Path,

@@ -23,6 +23,12 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes | None:
     return data if len(data) <= max_bytes else None
 
 
+def is_plain(path: Path) -> bool:
+    """Whether ``path`` itself (not what a link points to) is a regular file or a folder."""
+    mode = os.lstat(path).st_mode
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
+
 def keep_plain_files(folder: Path) -> list[Path]:
     """Delete everything under ``folder`` that is neither a regular file nor a folder.
 
@@ -32,8 +38,7 @@ def keep_plain_files(folder: Path) -> list[Path]:
     for parent, folders, files in os.walk(folder):
         for name in [*folders, *files]:
             path = Path(parent, name)
-            mode = os.lstat(path).st_mode
-            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            if not is_plain(path):
                 path.unlink()
                 removed.append(path)
     return removed
