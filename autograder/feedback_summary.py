@@ -1,11 +1,11 @@
 """The summary at the top of a feedback page: every graded cell by name with its result in words
-("passed", the first reason it failed, "waiting for a TA"), and the points so far.
+("passed", the first reason it failed, "waiting for a TA", "not answered"), and the points so far.
 
 :class:`FeedbackSummary` runs with the feedback preprocessors, after nbgrader's GetGrades and
 :class:`autograder.nbgrader_plugins.HideTestTracebacks`, and leaves the summary in
 ``resources["vislab_summary"]``; the page's template (``autograder/templates/vislab_feedback``)
 shows it where nbgrader's would list "Test cell (Score: ...)" and "Written response (Score: 0.0 /
-4.0)" for an answer no TA has graded yet.
+4.0)" for an answer no TA has graded yet, and in each graded cell's heading.
 """
 
 from nbgrader.api import Gradebook
@@ -32,8 +32,8 @@ def _words(cell) -> str:
 
 
 class FeedbackSummary(NbGraderPreprocessor):
-    """Put ``{"rows": [{"grade_id", "name", "result", "waiting"}], "pending": points}`` in
-    ``resources["vislab_summary"]`` (see the module)."""
+    """Put ``{"rows": [{"grade_id", "name", "result", "waiting"}], "by_grade_id": {grade_id:
+    row}, "pending": points}`` in ``resources["vislab_summary"]`` (see the module)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -55,11 +55,14 @@ class FeedbackSummary(NbGraderPreprocessor):
                     continue
                 grade = gradebook.find_grade(name, info["notebook"], info["assignment"],
                                              info["student"])
-                waiting = grade.needs_manual_grade and grade.manual_score is None
+                ungraded = grade.manual_score is None
+                waiting = grade.needs_manual_grade and ungraded
+                # nbgrader scores an answer left as the starter gave it 0, with no TA needed
+                result = f"waiting for a TA ({points:g} points)" if waiting else \
+                    f"{score}, not answered" if ungraded and not got else score
                 rows.append({"grade_id": name, "name": f"written answer {name}",
-                             "waiting": points if waiting else 0,
-                             "result": f"waiting for a TA ({points:g} points)" if waiting
-                             else score})
+                             "waiting": points if waiting else 0, "result": result})
         resources["vislab_summary"] = {"rows": rows,
+                                       "by_grade_id": {row["grade_id"]: row for row in rows},
                                        "pending": sum(row["waiting"] for row in rows)}
         return nb, resources

@@ -1,12 +1,13 @@
 """Feedback written in the grading process: the page `nbgrader generate_feedback` writes, without
 a process per student; a cell not re-run while grading shows the student's saved outputs."""
 
+import re
 import shutil
 import sys
 
 import nbformat
 import pytest
-from conftest import TINY_ID, write_tiny_assignment
+from conftest import TINY_ID, _cell, write_tiny_assignment
 
 from autograder.course import WorkCourse
 from autograder.feedback import write_feedback
@@ -16,6 +17,7 @@ from autograder.nbgrader_plugins import FIT_TO_PAGE_CSS, HideServerPaths
 from vislab.paths import REPO_ROOT
 
 PLOT = 'print("this ran " + "while grading")'
+ANSWER = "Why?\n\n=== BEGIN MARK SCHEME ===\nAny reason.\n=== END MARK SCHEME ==="
 MATHS = r"The sum is $a + b$; in a matrix: $$I = \begin{bmatrix} 1 & 0 \\ 3 & 2 \end{bmatrix}$$"
 
 
@@ -29,8 +31,10 @@ def graded(tmp_path_factory):
     plot = nbformat.v4.new_code_cell(PLOT, metadata={"vislab": {"not_graded": True}})
     source.cells.insert(3, plot)
     source.cells.insert(1, nbformat.v4.new_markdown_cell(MATHS))
+    source.cells.append(_cell("markdown", ANSWER, "why_answer", points=2, solution=True))
     nbformat.write(source, source_path)
     submitted = nbformat.read(source_path, as_version=4)
+    submitted.cells[-1].source = "Because a student wrote this."
     submitted.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout",
                                                          text="my own run drew this\n")]
     (tmp_path / "class" / "student").mkdir(parents=True)
@@ -59,8 +63,25 @@ def test_the_page_is_nbgrader_generate_feedbacks_with_the_kits_summary_on_top(gr
     assert result.returncode == 0, result.stderr[-2000:]
     nbgraders = _page(graded)
     cells = 'id="notebook-container">'
-    assert in_process.split(cells, 1)[1] == nbgraders.split(cells, 1)[1]
+    assert _without_headings(in_process.split(cells, 1)[1]) == \
+        _without_headings(nbgraders.split(cells, 1)[1])
     assert "check test_add</a>" in in_process and "Test cell</a>" in nbgraders
+    assert write_feedback(graded, TINY_ID, "student") is None  # the kit's page again
+
+
+def _without_headings(cells_html: str) -> str:
+    """The cells of a feedback page without the headings of graded cells (and their anchors)."""
+    headings = re.compile(r'(<a name="[^"]*"></a>)*<div class="panel-heading">.*?</div>', re.S)
+    return headings.sub("", cells_html)
+
+
+def test_each_graded_cell_is_headed_by_its_name_and_result_in_words(graded):
+    page = _page(graded)
+    assert re.search(r'Check test_add</span>\s*<span class="pull-right vislab-result">'
+                     r'2 / 2 points, passed', page)
+    assert re.search(r'Written answer why_answer</span>\s*<span class="pull-right vislab-result">'
+                     r'waiting for a TA \(2 points\)', page)
+    assert "Score:" not in page and "0 / 2 points" not in page
 
 
 def test_feedback_is_written_again_and_a_failure_is_said_in_words(graded):
