@@ -21,6 +21,7 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
+from autograder.feedback import KIT_TEMPLATES, NBGRADER_TEMPLATES
 from autograder.feedback_math import MathToMathML
 from autograder.feedback_summary import FeedbackSummary
 from autograder.nbgrader_plugins import (
@@ -60,6 +61,12 @@ c.GenerateSolution.preprocessors = [
 
 # a cell may load a checkpoint or score a CSV; an infinite loop is stopped after this
 c.Execute.timeout = 180
+
+# formgrader shows a submission with the kit's copy of its page (autograder/templates/formgrade),
+# which loads MathJax from the Jupyter server instead of a CDN; nbgrader's templates stay second,
+# so `nbgrader generate_feedback` still finds its own
+c.HTMLExporter.extra_template_basedirs = [str(KIT_TEMPLATES), str(NBGRADER_TEMPLATES)]
+c.HTMLExporter.extra_template_paths = [str(NBGRADER_TEMPLATES)]
 
 # grading runs through `python -m autograder grade` (a sandbox per submission, judges outside
 # the kernel); plain `nbgrader autograde` would run student code unsandboxed and could not judge

@@ -15,6 +15,7 @@
 """
 
 import re
+from pathlib import Path
 
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
@@ -73,11 +74,10 @@ class HideServerPaths(NbGraderPreprocessor):
         return cell, resources
 
 
-#: the style FitFiguresToPage adds (the feedback template puts each in a <style> element)
-FIT_TO_PAGE_CSS = """
-.output_png img, .jp-RenderedImage img, .output_area img { max-width: 100%; height: auto; }
-.output_subarea, .jp-OutputArea-output { max-width: 100%; overflow-x: auto; }
-"""
+#: the style FitFiguresToPage adds (the feedback template puts each in a <style> element); the
+#: page formgrader shows a submission on includes the same file
+FIT_TO_PAGE_CSS = (Path(__file__).parent / "templates" / "formgrade" /
+                   "fit_figures_to_page.css").read_text()
 
 
 class FitFiguresToPage(NbGraderPreprocessor):

@@ -5,6 +5,7 @@ students. A real ``jupyter server`` on 127.0.0.1 answers formgrader's own API.""
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from conftest import TINY_ID, write_tiny_assignment
 
 from autograder.grade import grade_class
+from autograder.nbgrader_plugins import FIT_TO_PAGE_CSS
 from vislab.paths import REPO_ROOT
 
 TOKEN = "vislab-formgrader-test"
@@ -102,3 +104,18 @@ def test_formgrader_lists_the_graded_students_as_autograded(course_root, server,
     graded = {row["student"]: row for row in json.loads(body)}
     assert graded["ada"]["autograded"], "formgrader counts the graded student as not autograded"
     assert (graded["ada"]["score"], graded["ada"]["max_score"]) == (row["total"], row["max_total"])
+
+
+def test_a_submission_page_draws_its_maths_with_mathjax_from_the_server(course_root, server):
+    """Formgrader's page of a submission loads MathJax from jupyter-server-mathjax, not a CDN
+    (offline, the page's grading script stops at the missing MathJax), and fits figures."""
+    status, body = _get(server, f"/formgrader/api/submitted_notebooks/{TINY_ID}/{TINY_ID}")
+    assert status == 200, body[-2000:]
+    submission_id = {row["student"]: row["id"] for row in json.loads(body)}["ada"]
+    status, page = _get(server, f"/formgrader/submissions/{submission_id}/")
+    assert status == 200, page[-2000:]
+    assert "cdnjs" not in page and "https://" not in page.split("</head>")[0]
+    served = re.search(r'<script src="(/static/jupyter_server_mathjax/MathJax\.js\?[^"]+)"', page)
+    assert served, "the page does not load MathJax from this server"
+    assert _get(server, served.group(1).replace("&amp;", "&"))[0] == 200
+    assert FIT_TO_PAGE_CSS.strip() in page
