@@ -4,6 +4,7 @@ known-wrong answer fails its own cell with its words. Each test records evidence
 judges it as grading does, so the evidence functions and the judges are tested together."""
 
 
+import numpy as np
 import pytest
 import torch
 
@@ -22,13 +23,14 @@ from torch import nn
 from torch.nn import functional as F
 """
 SOLUTION_CELLS = ("cooccurrence", "loss", "average_precision", "mean_average_precision",
-                  "tail_accuracy", "build_model", "four_channel", "two_networks")
+                  "tail_accuracy", "top_k_tail_accuracy", "build_model", "four_channel", "two_networks")
 #: evidence function -> (the notebook's name it is called with, the test cell it feeds)
 EVIDENCE = {"cooccurrence": ("cooccurrence", "test_cooccurrence"),
             "bce_loss": ("MultiLabelBCELoss", "test_loss"),
             "average_precision": ("average_precision", "test_average_precision"),
             "mean_average_precision": ("mean_average_precision", "test_mean_average_precision"),
             "tail_accuracy": ("tail_accuracy", "test_tail_accuracy"),
+            "top_k_tail_accuracy": ("top_k_tail_accuracy", "test_top_k_tail_accuracy"),
             "model_regimes": ("build_model", "test_build_model"),
             "four_channel": ("four_channel_resnet", "test_four_channel"),
             "two_networks": ("TwoNetworks", "test_two_networks")}
@@ -36,7 +38,8 @@ EVIDENCE = {"cooccurrence": ("cooccurrence", "test_cooccurrence"),
 EVIDENCE_OF_CELL = {"cooccurrence": ["cooccurrence"], "loss": ["bce_loss"],
                     "average_precision": ["average_precision", "mean_average_precision"],
                     "mean_average_precision": ["mean_average_precision"],
-                    "tail_accuracy": ["tail_accuracy"], "build_model": ["model_regimes"],
+                    "tail_accuracy": ["tail_accuracy"],
+                    "top_k_tail_accuracy": ["top_k_tail_accuracy"], "build_model": ["model_regimes"],
                     "four_channel": ["four_channel"], "two_networks": ["two_networks"]}
 
 
@@ -125,6 +128,50 @@ def test_reference_tail_accuracy_by_hand():
     result = references.reference_tail_accuracy(scores, labels, 0.6)
     assert result[0].item() == pytest.approx(0.5) and result[1].isnan()
     assert references.reference_tail_accuracy(scores, labels, 0.5).tolist() == [0.75, 1.0]
+
+
+def test_reference_top_k_tail_accuracy_agrees_with_scikit_learns_precision():
+    # continuous scores (no ties): the top k of a class are the first k of np.argsort
+    from sklearn.metrics import precision_score
+
+    generator = seeded_generator(4)
+    labels = (torch.rand(70, 4, generator=generator) < 0.4).numpy()
+    scores = torch.rand(70, 4, generator=generator).numpy()
+    for k, t in [(5, 0.5), (20, 0.3), (20, 0.9), (70, 0.6)]:
+        expected = []
+        for c in range(4):
+            top = np.argsort(-scores[:, c])[:k]
+            predicted = scores[top, c] > t
+            expected.append(precision_score(labels[top, c], predicted) if predicted.any()
+                            else np.nan)
+        result = references.reference_top_k_tail_accuracy(scores, labels, t, k)
+        assert np.allclose(result, expected, equal_nan=True), (k, t)
+
+
+def test_reference_top_k_tail_accuracy_keeps_ties_and_all_images_when_fewer_than_k():
+    scores = torch.tensor([[0.9], [0.7], [0.7], [0.7], [0.2]])
+    labels = torch.tensor([[0], [1], [1], [0], [1]])
+    # k = 2: the 2nd score is 0.7, so the three images tied at 0.7 stay in: 2 of 4 positive
+    assert references.reference_top_k_tail_accuracy(scores, labels, 0.5, 2).tolist() == [0.5]
+    assert solution()["top_k_tail_accuracy"](scores, labels, 0.5, k=2).tolist() == [0.5]
+    # k >= N: Tailacc(t) itself
+    generator = seeded_generator(5)
+    scores, labels = torch.rand(30, 3, generator=generator), torch.rand(30, 3, generator=generator) < 0.5
+    for t in (0.2, 0.6, 0.99):
+        assert np.allclose(references.reference_top_k_tail_accuracy(scores, labels, t, 50),
+                           references.reference_tail_accuracy(scores, labels, t).numpy(),
+                           equal_nan=True)
+
+
+def test_the_hidden_top_k_cases_tell_the_named_mistakes_apart():
+    # the tie case must separate "at least the k-th score" from "the first k of a sorted order"
+    right = solution()["top_k_tail_accuracy"]
+    by_order = solution({"top_k_tail_accuracy": KNOWN_WRONG["top_k_first_k_of_sorted"].source})[
+        "top_k_tail_accuracy"]
+    tied = [call for call in evidence.top_k_calls() if call[0].startswith("scores tied")]
+    assert tied and all(
+        not torch.allclose(right(s, y, t, k=k), by_order(s, y, t, k=k), equal_nan=True)
+        for _, s, y, t, k in tied)
 
 
 def test_a_crashing_answer_becomes_a_message_without_traceback(tmp_path):

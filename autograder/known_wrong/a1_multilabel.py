@@ -60,6 +60,27 @@ def tail_accuracy(scores, labels, t):
     above = scores > t
     return (above & (labels == 1)).sum(0) / above.sum(0).clamp(min=1)
 '''
+TOP_K_FIRST_K_OF_SORTED = '''
+def top_k_tail_accuracy(scores, labels, t, k=50):
+    order = torch.argsort(scores, dim=0, descending=True, stable=True)[:k]  # Tensor[k, C]
+    top_scores, top_labels = scores.gather(0, order), labels.gather(0, order)
+    above = top_scores > t
+    count = above.sum(0).float()
+    correct = (above & (top_labels == 1)).sum(0).float()
+    return torch.where(count > 0, correct / count.clamp(min=1), torch.tensor(float("nan")))
+'''
+TOP_K_WITHOUT_THRESHOLD = '''
+def top_k_tail_accuracy(scores, labels, t, k=50):
+    kept = scores >= scores.topk(min(k, len(scores)), dim=0).values[-1]
+    return (kept & (labels == 1)).sum(0) / kept.sum(0)
+'''
+TOP_K_MORE_THAN_N = '''
+def top_k_tail_accuracy(scores, labels, t, k=50):
+    kept = (scores >= scores.topk(k, dim=0).values[-1]) & (scores > t)
+    count = kept.sum(0).float()
+    return torch.where(count > 0, (kept & (labels == 1)).sum(0) / count.clamp(min=1),
+                       torch.tensor(float("nan")))
+'''
 LAST_LAYER_NOT_FROZEN = '''
 def build_model(regime, pretrained, num_classes):
     if regime == "scratch":
@@ -105,6 +126,14 @@ KNOWN_WRONG = {
                                    "strictly above"),
     "tail_zero_for_empty": KnownWrong("tail_accuracy", TAIL_ZERO_FOR_EMPTY, "tail_accuracy",
                                       "must give NaN"),
+    "top_k_first_k_of_sorted": KnownWrong(
+        "top_k_tail_accuracy", TOP_K_FIRST_K_OF_SORTED, "top_k_tail_accuracy",
+        "tied with the k-th highest score",
+        zeroes={"test_top_k_tail_accuracy": "tied with the k-th highest score"}),
+    "top_k_without_threshold": KnownWrong("top_k_tail_accuracy", TOP_K_WITHOUT_THRESHOLD,
+                                          "top_k_tail_accuracy", "above t"),
+    "top_k_more_than_n": KnownWrong("top_k_tail_accuracy", TOP_K_MORE_THAN_N,
+                                    "top_k_tail_accuracy", "torch.topk needs k <= N"),
     "last_layer_not_frozen": KnownWrong("build_model", LAST_LAYER_NOT_FROZEN, "model_regimes",
                                         "only fc trains"),
     "two_networks_rgb_only": KnownWrong("two_networks", TWO_NETWORKS_RGB_ONLY, "two_networks",
@@ -113,4 +142,4 @@ KNOWN_WRONG = {
                                          "divide by the count of i"),
 }
 #: the students of the graded sample class, by the mistakes in their notebook
-CLASS = {"ties": ["ap_ignoring_ties"], "reinit": ["four_channel_reinitialised"]}
+CLASS = {"ties": ["ap_ignoring_ties", "top_k_first_k_of_sorted"], "reinit": ["four_channel_reinitialised"]}

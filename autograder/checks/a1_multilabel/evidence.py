@@ -17,6 +17,7 @@ from autograder.evidence import describe_error, outcome, parameter_facts, record
 from vislab.seeds import seeded_generator
 
 COOCCURRENCE_SEED = 5409
+TOP_K_SEED = 5410
 LOSS_SEED, AP_SEED, MAP_SEED, TAIL_SEED = 5400, 5401, 5402, 5403
 #: seeds of the hidden resnet18s handed to build_model, four_channel_resnet and TwoNetworks
 REGIMES_SEED, FOUR_CHANNEL_SEED, RGB_NET_SEED, NIR_NET_SEED = 5404, 5405, 5406, 5407
@@ -92,6 +93,28 @@ def tail_calls() -> list[tuple[str, torch.Tensor, torch.Tensor, float]]:
             for t in thresholds]
 
 
+def top_k_cases() -> list[tuple[str, torch.Tensor, torch.Tensor, list[float], int | None]]:
+    """(case, scores Tensor[N, C], 0/1 labels Tensor[N, C], thresholds, k) of the top-k tail
+    check; k None: the call leaves k at its default (50). Thresholds and rounded scores are
+    multiples of 1/8, exact in float32 and float64 alike."""
+    g = seeded_generator(TOP_K_SEED)
+    labels = (torch.rand(150, 6, generator=g) < 0.4).float()
+    scores = torch.sigmoid(torch.randn(150, 6, generator=g) + labels - 0.5)
+    coarse = (scores * 8).round() / 8  # nine values: 9-14 images per class tie with the 10th
+    # the thresholds cut inside the top k (k-th scores: about 0.85 for k = 10, 0.6 for k = 50)
+    return [("random scores, k = 10", scores, labels, [0.5, 0.875, 0.9375], 10),
+            ("scores tied with the k-th highest, k = 10", coarse, labels, [0.5, 0.75], 10),
+            ("the default k (50)", scores, labels, [0.5, 0.75], None),
+            ("fewer images than k (30 images, k = 50)", scores[:30], labels[:30], [0.5], 50),
+            ("a threshold above every score", scores, labels, [1.0], 10)]
+
+
+def top_k_calls() -> list[tuple[str, torch.Tensor, torch.Tensor, float, int | None]]:
+    """Every (case, scores, labels, t, k) the top-k tail check calls, in order."""
+    return [(case, scores, labels, t, k) for case, scores, labels, thresholds, k in top_k_cases()
+            for t in thresholds]
+
+
 def hidden_resnet(seed: int, num_classes: int = 1000) -> torchvision.models.ResNet:
     """A resnet18 initialised from ``seed`` (the "pretrained" model the student's code gets)."""
     torch.manual_seed(seed)
@@ -159,6 +182,13 @@ def tail_accuracy(tail_fn) -> None:
     record("tail_accuracy", results=[
         _typed(outcome(tail_fn, scores.clone(), labels.clone(), t))
         for _, scores, labels, t in tail_calls()])
+
+
+def top_k_tail_accuracy(top_k_fn) -> None:
+    record("top_k_tail_accuracy", results=[
+        _typed(outcome(top_k_fn, scores.clone(), labels.clone(), t) if k is None
+               else outcome(top_k_fn, scores.clone(), labels.clone(), t, k=k))
+        for _, scores, labels, t, k in top_k_calls()])
 
 
 def model_regimes(build_model) -> None:

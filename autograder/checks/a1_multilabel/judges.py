@@ -27,6 +27,7 @@ from autograder.checks.a1_multilabel.evidence import (
     loss_cases,
     map_case,
     tail_calls,
+    top_k_calls,
 )
 from autograder.checks.a1_multilabel.heldout import CSV_FILE, score_predictions
 from autograder.judging.points import partial_points
@@ -174,6 +175,40 @@ def test_tail_accuracy(evidence):
         assert np.allclose(np.nan_to_num(value, nan=-1), np.nan_to_num(expected, nan=-1),
                            atol=1e-6), \
             f"wrong values on {case} (count only scores strictly above t)"
+
+
+#: what a wrong value on a top-k case most likely means, by the case's first words
+TOP_K_HINTS = {
+    "scores tied": ("every image tied with the k-th highest score belongs to the top k: keep the "
+                    "images scoring at least that score, not the first k of a sorted order"),
+    "the default k": "k must default to 50",
+    "fewer images": "with fewer than k images every image is kept, and the answer is Tailacc(t)",
+}
+TOP_K_HINT = ("rank the images of each class by that class's scores (its column), keep its k "
+              "highest, and count among them only those scoring strictly above t")
+
+
+@pytest.mark.cell("test_top_k_tail_accuracy")
+def test_top_k_tail_accuracy(evidence):
+    results = evidence("top_k_tail_accuracy")["results"]
+    calls = top_k_calls()
+    assert len(results) == len(calls), "the check did not get a result per case"
+    for (case, scores, labels, t, k), got in zip(calls, results, strict=True):
+        hint = next((words for start, words in TOP_K_HINTS.items() if case.startswith(start)),
+                    TOP_K_HINT)
+        assert "error" not in got, \
+            crashed(got.get("error"), f"{case}, t = {t}") + \
+            (f" ({hint}: torch.topk needs k <= N)" if case.startswith("fewer images") else "")
+        value = as_array(got["value"], "top_k_tail_accuracy", got.get("type"))
+        expected = references.reference_top_k_tail_accuracy(scores, labels, t,
+                                                            50 if k is None else k)
+        assert value.shape == expected.shape, \
+            f"return one value per class: shape {expected.shape}, got {value.shape}"
+        assert (np.isnan(value) == np.isnan(expected)).all(), \
+            (f"on {case}, t = {t}: a class none of whose top-k images scores above t must give "
+             "NaN, and only such a class")
+        assert np.allclose(np.nan_to_num(value, nan=-1), np.nan_to_num(expected, nan=-1),
+                           atol=1e-6), f"wrong values on {case}, t = {t}: {hint}"
 
 
 @pytest.mark.cell("test_build_model")

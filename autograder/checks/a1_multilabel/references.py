@@ -7,7 +7,10 @@ Conventions the notebook states and the judges hold students to:
   (one step of the precision-recall curve), and a class without positive images has AP 0.0;
   mAP is the mean of the per-class APs over all classes;
 - Tailacc(t) of a class is the fraction of positives among the images scoring strictly above
-  ``t``, and NaN when no image scores above ``t``.
+  ``t``, and NaN when no image scores above ``t``;
+- Tailacc_k(t) of a class is Tailacc(t) among its top-k images: those scoring at least the k-th
+  highest score of that class (every image tied with it kept; every image when there are fewer
+  than k), NaN when none of them scores above ``t``.
 """
 
 import math
@@ -70,6 +73,21 @@ def reference_tail_accuracy(scores: torch.Tensor, labels: torch.Tensor, t: float
     count = above.sum(dim=0)
     correct = (above & (labels == 1)).sum(dim=0)
     return torch.where(count > 0, correct / count.clamp(min=1), torch.tensor(math.nan))
+
+
+def reference_top_k_tail_accuracy(scores, labels, t: float, k: int) -> np.ndarray:
+    """Tailacc_k(t) per class (array[C]), from the definition one class at a time: the images
+    scoring at least the k-th highest score of the class (all of them when N < k), the fraction
+    of positives among those scoring above ``t``; NaN where none does. Tensors or arrays."""
+    scores, labels = np.asarray(scores), np.asarray(labels)
+    result = np.full(scores.shape[1], np.nan)
+    for c in range(scores.shape[1]):
+        column = scores[:, c]
+        kth_score = np.sort(column)[::-1][min(k, len(column)) - 1]
+        kept = (column >= kth_score) & (column > t)
+        if kept.any():
+            result[c] = np.mean(labels[kept, c] == 1)
+    return result
 
 
 def resnet18_parameters(num_classes: int) -> int:
