@@ -1,5 +1,6 @@
 """The summary at the top of a feedback page: every graded cell by name with its result in words
-("passed", the first reason it failed, "waiting for a TA", "not answered"), and the points so far.
+("passed", the first reason it failed, "waiting for a TA", "not answered"), the points so far, and
+what was wrong with the hand-in (a deleted test cell, a missing file, where the kernel died).
 
 :class:`FeedbackSummary` runs with the feedback preprocessors, after nbgrader's GetGrades and
 :class:`autograder.nbgrader_plugins.HideTestTracebacks`, and leaves the summary in
@@ -12,6 +13,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.graded_notebook import VERDICT_FAILED, VERDICT_PASSED
+from autograder.nbgrader_plugins import without_server_paths
 from autograder.notebook_cells import grade_id, is_test_cell
 
 #: the longest reason a summary line repeats (the cell itself shows all of it)
@@ -33,7 +35,8 @@ def _words(cell) -> str:
 
 class FeedbackSummary(NbGraderPreprocessor):
     """Put ``{"rows": [{"grade_id", "name", "result", "waiting"}], "by_grade_id": {grade_id:
-    row}, "pending": points}`` in ``resources["vislab_summary"]`` (see the module)."""
+    row}, "problems": [what was wrong with the hand-in], "pending": points}`` in
+    ``resources["vislab_summary"]`` (see the module)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -62,7 +65,9 @@ class FeedbackSummary(NbGraderPreprocessor):
                     f"{score}, not answered" if ungraded and not got else score
                 rows.append({"grade_id": name, "name": f"written answer {name}",
                              "waiting": points if waiting else 0, "result": result})
+        problems = nb.metadata.get("vislab", {}).get("problems", [])
         resources["vislab_summary"] = {"rows": rows,
+                                       "problems": [without_server_paths(p) for p in problems],
                                        "by_grade_id": {row["grade_id"]: row for row in rows},
                                        "pending": sum(row["waiting"] for row in rows)}
         return nb, resources

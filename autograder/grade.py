@@ -370,7 +370,8 @@ def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: In
     autograded = course.autograded(student, assignment_id)
     remove_tree(autograded)
     autograded.mkdir(parents=True)
-    nbformat.write(with_verdicts(notebook, verdicts), autograded / f"{kit.notebook_name}.ipynb")
+    nbformat.write(with_verdicts(notebook, verdicts, outcome.problems + problems),
+                   autograded / f"{kit.notebook_name}.ipynb")
     write_grades(course.db_url, assignment_id, student, kit.notebook_name, notebook, verdicts,
                  intake.deleted_cells.get(kit.notebook_name, []),
                  read_submission_time(course.submitted(student, assignment_id)))

@@ -174,10 +174,13 @@ def note_output(text: str) -> nbformat.NotebookNode:
         metadata={MARKER_KEY: {"note": NOT_GRADED}})
 
 
-def with_verdicts(nb: nbformat.NotebookNode,
-                  verdicts: dict[str, CellVerdict]) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose test cells end with their verdict in words."""
+def with_verdicts(nb: nbformat.NotebookNode, verdicts: dict[str, CellVerdict],
+                  problems: list[str]) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose test cells end with their verdict in words, and whose metadata
+    lists what was wrong with the hand-in (``nb.metadata.vislab.problems``: a deleted test cell,
+    a missing file, the cell that was running when the kernel died...), for its feedback page."""
     nb = copy.deepcopy(nb)
+    nb.metadata.setdefault("vislab", {})["problems"] = list(problems)
     for cell in nb.cells:
         verdict = verdicts.get(grade_id(cell)) if is_test_cell(cell) else None
         if verdict is not None:

@@ -79,3 +79,16 @@ def test_feedback_summary_names_each_check_with_its_result_and_waits_for_a_ta(gr
     assert 'check test_invariance</a>: 1 / 1 points, passed' in page
     assert 'check test_conv_by_hand</a>: 0 / 3 points, conv_by_hand: 2 of the 15 entries are wrong' \
         in page
+
+
+def test_feedback_says_what_was_wrong_with_the_hand_in(graded):
+    _, workdir, _, _ = graded
+    course = WorkCourse(workdir)
+    deleter = (course.feedback("deleter", "a3_cifar") / "a3_cifar.html").read_text()
+    problems = deleter.split('class="alert alert-warning vislab-problems"', 1)
+    assert len(problems) == 2, "the deleter's page says nothing about the deleted test cell"
+    assert "graded cells deleted from a3_cifar.ipynb, scored 0: test_invariance" in problems[1]
+    starter = (course.feedback("starter", "a3_cifar") / "a3_cifar.html").read_text()
+    assert "predictions.csv was not handed in" in starter
+    solution = (course.feedback("solution", "a3_cifar") / "a3_cifar.html").read_text()
+    assert "vislab-problems" not in solution
