@@ -180,14 +180,46 @@ def test_an_improved_network_trained_past_the_budget_earns_nothing(tmp_path, mon
     assert got == points and (points or "trained for 11 epochs; the budget is 10" in message)
 
 
+def _up_to_layer4(model, X):
+    with torch.no_grad():
+        return nn.Sequential(*list(model.children())[:-2])(X)[0]
+
+
+def test_the_photographs_last_conv_shape_follows_the_output_size_formula():
+    h, w = references.PHOTO_SIZE
+    for kernel_size, stride, padding in [(7, 2, 3), (3, 2, 1), (3, 2, 1), (3, 2, 1), (3, 2, 1)]:
+        h = references.reference_output_size(h, kernel_size, stride, padding)
+        w = references.reference_output_size(w, kernel_size, stride, padding)
+    assert references.last_conv_photo_shape() == (512, h, w) == (512, 10, 15)
+
+
+def test_last_conv_activations(tmp_path):
+    assert verdict(tmp_path, "test_last_conv_activations", lambda: evidence.last_conv_activations(
+        _up_to_layer4, (512, 10, 15)))[0] == 2
+    cases = [(lambda model, X: _up_to_layer4(model, X)[None], (512, 10, 15),
+              "drop the batch dimension"),
+             (lambda model, X: _up_to_layer4(model.train(), X), (512, 10, 15),
+              "differ from layer4's output"),
+             (_up_to_layer4, None, "a tuple of three integers"),
+             (_up_to_layer4, (512, 10, 16), "rounding down at each"),
+             (_up_to_layer4, (2048, 10, 15), "gives 512 channels")]
+    for activations, shape, words in cases:
+        points, message = verdict(tmp_path, "test_last_conv_activations",
+                                  lambda: evidence.last_conv_activations(activations, shape))
+        assert points == 0 and words in message, (words, message)
+
+
 @pytest.mark.parametrize("name", sorted(KNOWN_WRONG))
 def test_a_known_wrong_answer_fails_its_check_with_its_words(tmp_path, name):
     wrong = KNOWN_WRONG[name]
-    namespace = {"np": np}
+    namespace = {"np": np, "torch": torch, "nn": nn}
     exec(wrong.source, namespace)
     calls = {"conv_by_hand": lambda: evidence.conv_by_hand(namespace["conv_result"],
                                                            namespace["convention"]),
-             "output_size_function": lambda: evidence.output_size_function(namespace["output_size"])}
+             "output_size_function": lambda: evidence.output_size_function(namespace["output_size"]),
+             "last_conv_activations": lambda: evidence.last_conv_activations(
+                 namespace.get("last_conv_activations", _up_to_layer4),
+                 namespace.get("last_conv_shape", references.last_conv_photo_shape()))}
     cell = next(iter(wrong.zeroes))
     points, message = verdict(tmp_path, cell, calls[wrong.check])
     assert points == 0 and wrong.words in message

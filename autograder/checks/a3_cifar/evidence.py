@@ -13,6 +13,8 @@ SOBEL = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 OUTPUT_SIZE_INPUTS = [(32, 5, 1, 2), (28, 3, 1, 0), (512, 9, 1, 0), (504, 2, 2, 0), (252, 3, 2, 0),
                       (7, 3, 2, 1), (224, 7, 2, 3), (10, 4, 3, 1), (5, 5, 1, 0)]
 HIDDEN_MODEL_SEED = 3
+#: the hidden image of the last-layer check: sides that strides 2 do not halve evenly
+LAST_CONV_IMAGE_SIZE = (100, 70)
 NUM_CLASSES = 10
 
 
@@ -79,16 +81,24 @@ def transfer_model(prepare_transfer_model) -> None:
         record("transfer_model", error=describe_error(error))
 
 
-def hidden_model_and_image(seed: int):
-    """A randomly initialised resnet18 (eval mode) and one random image (Tensor[1, 3, 96, 80])."""
+def hidden_model_and_image(seed: int, size: tuple[int, int] = (96, 80)):
+    """A randomly initialised resnet18 (eval mode) and one random image (Tensor[1, 3, *size])."""
     import torch
     import torchvision
 
     torch.manual_seed(seed)
     model = torchvision.models.resnet18().eval()
-    return model, torch.rand(1, 3, 96, 80)
+    return model, torch.rand(1, 3, *size)
 
 
 def first_layer_activations(activations_fn) -> None:
     model, X = hidden_model_and_image(HIDDEN_MODEL_SEED)
     record("first_layer_activations", **outcome(activations_fn, model, X))
+
+
+def last_conv_activations(activations_fn, last_conv_shape) -> None:
+    """The shape stated for the photograph's last-layer maps, and what the student's function
+    returns for a hidden image under the hidden resnet18."""
+    model, X = hidden_model_and_image(HIDDEN_MODEL_SEED, LAST_CONV_IMAGE_SIZE)
+    record("last_conv_activations", shape_answer=last_conv_shape,
+           **outcome(activations_fn, model, X))

@@ -134,6 +134,44 @@ def test_first_layer_activations(evidence):
         "the maps differ from model.conv1's output: apply only the first convolution"
 
 
+@pytest.mark.cell("test_last_conv_activations")
+def test_last_conv_shape(evidence):
+    answer = evidence("last_conv_activations")["shape_answer"]
+    expected = references.last_conv_photo_shape()
+    assert isinstance(answer, list) and len(answer) == 3 and \
+        all(isinstance(side, int) and not isinstance(side, bool) for side in answer), \
+        "set last_conv_shape to a tuple of three integers (channels, h, w)"
+    stated = tuple(answer)
+    assert stated[0] == expected[0], \
+        f"last_conv_shape: layer4 gives {expected[0]} channels, not {stated[0]}"
+    assert stated != (512, 7, 7), \
+        ("last_conv_shape: (512, 7, 7) is the shape for a 224 x 224 input; X_photo is 300 x 451: "
+         "apply output_size to h and to w through the five rows of the table")
+    assert stated == expected, \
+        (f"last_conv_shape {stated} is not the shape of layer4's output for the 300 x 451 "
+         "photograph: apply output_size to h and to w through the five rows of the table "
+         "(rounding down at each)")
+
+
+@pytest.mark.cell("test_last_conv_activations")
+def test_last_conv_activations(evidence):
+    result = evidence("last_conv_activations")
+    assert "error" not in result, f"last_conv_activations raised {result.get('error')}"
+    got, expected = np.asarray(result.get("value")), references.last_conv_maps()
+    assert got.shape[-2:] != (1, 1), \
+        (f"expected the 512 maps of layer4 for one image, shape {expected.shape}; got "
+         f"{tuple(got.shape)}: return layer4's output, before the average pooling")
+    assert got.shape != (1, *expected.shape), \
+        (f"expected the maps of the one image, shape {expected.shape}; got {tuple(got.shape)}: "
+         "drop the batch dimension")
+    assert got.shape == expected.shape, \
+        (f"expected the 512 maps of layer4 for one image, shape {expected.shape}; got "
+         f"{tuple(got.shape)}")
+    assert np.allclose(got, expected, rtol=1e-4, atol=1e-4), \
+        ("the maps differ from layer4's output: run conv1, bn1, relu, maxpool and layer1 to "
+         "layer4 in that order, with the model as it is given")
+
+
 @pytest.mark.parametrize("cell", [pytest.param(cell, marks=pytest.mark.cell(cell))
                                   for cell in CSV_CELLS])
 def test_csv_accuracy(cell, submission, heldout_key, credit):

@@ -5,10 +5,13 @@ from functools import cache
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchvision
+from torch import nn
 
 from autograder.checks.a3_cifar.evidence import (
     HIDDEN_MODEL_SEED,
     IMAGE,
+    LAST_CONV_IMAGE_SIZE,
     OUTPUT_SIZE_INPUTS,
     SOBEL,
     hidden_model_and_image,
@@ -52,3 +55,28 @@ def first_layer_maps() -> np.ndarray:
     model, X = hidden_model_and_image(HIDDEN_MODEL_SEED)
     with torch.no_grad():
         return model.conv1(X)[0].numpy()
+
+
+#: height and width of the notebook's photograph (skimage.data.chelsea())
+PHOTO_SIZE = (300, 451)
+
+
+def _up_to_layer4(model: torchvision.models.ResNet) -> nn.Sequential:
+    """resnet18's layers up to and including layer4 (without avgpool and fc)."""
+    return nn.Sequential(*list(model.children())[:-2])
+
+
+@cache
+def last_conv_maps() -> np.ndarray:
+    """layer4's 512 maps of the hidden image under the hidden resnet18 (array[512, 4, 3])."""
+    model, X = hidden_model_and_image(HIDDEN_MODEL_SEED, LAST_CONV_IMAGE_SIZE)
+    with torch.no_grad():
+        return _up_to_layer4(model)(X)[0].numpy()
+
+
+@cache
+def last_conv_photo_shape() -> tuple[int, int, int]:
+    """(channels, h, w) of layer4's output for a PHOTO_SIZE image, from a resnet18 itself."""
+    with torch.no_grad():
+        maps = _up_to_layer4(torchvision.models.resnet18().eval())(torch.zeros(1, 3, *PHOTO_SIZE))
+    return tuple(maps.shape[1:])
