@@ -2,6 +2,8 @@
 words. Each test records evidence in this process (``judge_collected``) and judges it as grading
 does, so the evidence functions and the judges are tested together."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from autograder.heldout import store
 from autograder.heldout.key import DEMO_KEY
 from autograder.judging.in_process import judge_collected
 from autograder.known_wrong.a3_cifar import KNOWN_WRONG
+from autograder.sample_classes import SAMPLES
 from vislab.training import History
 
 CROSS = np.array([[2, -1, 11, -2, -13], [10, -4, 8, 2, -18], [14, -1, -5, 6, -9]])
@@ -223,3 +226,14 @@ def test_a_known_wrong_answer_fails_its_check_with_its_words(tmp_path, name):
     cell = next(iter(wrong.zeroes))
     points, message = verdict(tmp_path, cell, calls[wrong.check])
     assert points == 0 and wrong.words in message
+
+
+def test_every_ablation_run_of_the_reference_trains():
+    """The reference's ablation teaches what a change does only if each variant trains: its last
+    training loss is well below ln 10 = 2.30, the loss of a uniform guess over 10 classes."""
+    runs = sorted((SAMPLES / "a3_cifar" / "runs").glob("ablation_*.json"))
+    assert len(runs) >= 2
+    for path in runs:
+        history = History.load(path)
+        assert history.epochs[-1]["train_loss"] < 0.5 * math.log(10), \
+            f"{path.name} does not train: its loss ends at {history.epochs[-1]['train_loss']:.2f}"
