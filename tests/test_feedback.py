@@ -77,9 +77,9 @@ def _without_headings(cells_html: str) -> str:
 
 def test_each_graded_cell_is_headed_by_its_name_and_result_in_words(graded):
     page = _page(graded)
-    assert re.search(r'Check test_add</span>\s*<span class="pull-right vislab-result">'
+    assert re.search(r'Check test_add</span>\s*<span class="vislab-result">'
                      r'2 / 2 points, passed', page)
-    assert re.search(r'Written answer why_answer</span>\s*<span class="pull-right vislab-result">'
+    assert re.search(r'Written answer why_answer</span>\s*<span class="vislab-result">'
                      r'waiting for a TA \(2 points\)', page)
     assert "Score:" not in page and "0 / 2 points" not in page
 
