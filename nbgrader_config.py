@@ -59,6 +59,10 @@ c.GenerateSolution.preprocessors = [
     ClearMarkScheme,
 ]
 
+# the starter's stub of a code answer: Validate and the feedback show its message, a line in words
+c.ClearSolutions.code_stub = {"python": '# YOUR CODE HERE\nraise NotImplementedError('
+                                        '"not done yet: write your code in place of this line")'}
+
 # a cell may load a checkpoint or score a CSV; an infinite loop is stopped after this
 c.Execute.timeout = 180
 

@@ -144,9 +144,9 @@ def test_validate_reports_each_failed_cell_in_one_short_line(validated, record_p
 
 
 def _in_words(error: str) -> bool:
-    """A sentence, or an error with its message; a bare ``NotImplementedError`` is nbgrader's
-    stub in a cell the student has not done yet (the cell itself says ``# YOUR CODE HERE``)."""
-    return " " in error or error == "NotImplementedError"
+    """A sentence, or an error with its message (the starter's stub of an unfinished task says
+    "not done yet: ...")."""
+    return " " in error
 
 
 def test_validate_says_in_words_what_each_failed_cell_lacks(validated):
