@@ -208,7 +208,7 @@ def test_last_conv_activations(tmp_path):
              (_up_to_layer4, (2048, 10, 15), "gives 512 channels")]
     for activations, shape, words in cases:
         points, message = verdict(tmp_path, "test_last_conv_activations",
-                                  lambda: evidence.last_conv_activations(activations, shape))
+                                  lambda a=activations, s=shape: evidence.last_conv_activations(a, s))
         assert points == 0 and words in message, (words, message)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder.sample_classes import SAMPLES
 from vislab.a1_multilabel.scenes import draw_scenes
 from vislab.paths import REPO_ROOT
 
@@ -53,3 +54,13 @@ def test_drawing_an_embedded_set_shows_progress(capsys):
     images, labels = draw_scenes(np.random.default_rng(0), 3)
     assert images.shape[0] == labels.shape[0] == 3
     assert "drawing scenes" in capsys.readouterr().err
+
+
+def test_no_reference_submission_keeps_a_frozen_progress_bar():
+    """The committed samples show finished bars (as progress_bar leaves them), never a widget
+    view, which a saved notebook and its feedback page show as a frozen "0%"."""
+    for sample in sorted(SAMPLES.glob("*/*.ipynb")):
+        notebook = nbformat.read(sample, as_version=4)
+        widgets = [output for cell in notebook.cells for output in cell.get("outputs", [])
+                   if WIDGET in output.get("data", {})]
+        assert widgets == [], f"{sample.name} keeps {len(widgets)} widget views"
