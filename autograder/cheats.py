@@ -41,7 +41,7 @@ VICTIM = "victim"
 #: the test cells whose evidence is recorded in the kernel (the others are judged from CSVs)
 EVIDENCE_CELLS = ("test_conv_by_hand", "test_invariance", "test_output_size", "test_size_answers",
                   "test_parameter_count", "test_improved_models", "test_transfer_model",
-                  "test_first_layer_activations")
+                  "test_first_layer_activations", "test_last_conv_activations")
 #: what the judges say when a cell's hidden part never recorded anything
 NEVER_RAN = "this check never ran"
 #: every cheat cell that runs to its end prints this, then what it saw
@@ -626,17 +626,17 @@ CHEATS: dict[str, Cheat] = {
         printed=("fork refused at the cap",)),
     "memory_bomb": Cheat(
         "solution", "allocates memory until it is stopped", replace={"ablation": MEMORY_BOMB},
-        points=_zero("test_transfer_model", "test_first_layer_activations"),
+        points=_zero(*_after("test_transfer_model")),
         reason=("cell 33 (ablation) ran past the memory cap",)),
     "exit_mid_notebook": Cheat(
         "solution", "os._exit(0) in the middle of the notebook",
         replace={"prepare_transfer_model": EXIT_MID_NOTEBOOK},
-        points=_zero("test_transfer_model", "test_first_layer_activations"),
+        points=_zero(*_after("test_transfer_model")),
         reason=("the kernel died while cell 38 (prepare_transfer_model) ran (exit code 0)",)),
     "segfault": Cheat(
         "partial", "a segmentation fault (ctypes.string_at(0))",
         replace={"first_layer_activations": SEGFAULT},
-        points=_zero("test_first_layer_activations"),
+        points=_zero(*_after("test_first_layer_activations")),
         reason=("the kernel died while cell 43 (first_layer_activations) ran (killed by signal "
                 "11, SIGSEGV)",)),
     "endless_loop": Cheat(

@@ -122,9 +122,11 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
-def jupyter_lab(root: Path, home: Path, timeout: float = 90) -> Iterator[Lab]:
+def jupyter_lab(root: Path, home: Path, timeout: float = 90,
+                env: dict[str, str] | None = None) -> Iterator[Lab]:
     """Run ``jupyter lab`` with ``root`` as its folder and working directory (nbgrader's Validate
-    and formgrader read ``nbgrader_config.py`` there) on a free port of 127.0.0.1.
+    and formgrader read ``nbgrader_config.py`` there) on a free port of 127.0.0.1; ``env`` adds
+    to the environment of the server and its kernels.
 
     Jupyter's user folders are in ``home`` (no user settings, no news or update checks, nothing
     written to the real home). The server and its process group are ended on exit, also when the
@@ -139,7 +141,7 @@ def jupyter_lab(root: Path, home: Path, timeout: float = 90) -> Iterator[Lab]:
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
            "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces")}
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"), **(env or {})}
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",

@@ -12,8 +12,11 @@ Without Chromium or playwright the tests are skipped saying what to install, or 
 ``VISLAB_REQUIRE_BROWSER=1`` (CI). Servers and pages use 127.0.0.1 only.
 """
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,8 @@ from autograder.gradebook_export import cell_max_points
 from vislab.paths import REPO_ROOT
 
 ASSIGNMENT = "a3_cifar"
+#: the embedded dataset a3's starter loads
+DATASET = "textured-digits"
 #: the demo's students whose notebooks were graded ("broken" was not)
 GRADED = ["solution", "partial", "starter", "deleter"]
 #: the longest line Validate may give a failed cell
@@ -96,11 +101,15 @@ def _run_cell(page, index: int):
 def validated(browser, tmp_path_factory) -> Validated:
     """a3's starter in a copy of the course root, opened in JupyterLab: its first two code cells
     run, then *Validate* pressed. Screenshots: ``validate_1_first_cells_ran``,
-    ``validate_2_dialog``; the dialog's text and time: ``validate_dialog.txt``."""
+    ``validate_2_dialog``; the dialog's text and time: ``validate_dialog.txt``. The student's
+    data is in a cache of its own, prepared as a student practising with the kit alone would."""
     root = tmp_path_factory.mktemp("course")
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
     shutil.copy(REPO_ROOT / "starter" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", root)
-    with jupyter_lab(root, tmp_path_factory.mktemp("jupyter-home")) as lab, \
+    cache = {"VISLAB_CACHE": str(tmp_path_factory.mktemp("vislab-cache"))}
+    subprocess.run([sys.executable, "datasets.py", "prepare", DATASET], cwd=REPO_ROOT,
+                   env={**os.environ, **cache}, check=True, capture_output=True)
+    with jupyter_lab(root, tmp_path_factory.mktemp("jupyter-home"), env=cache) as lab, \
             local_page(browser) as page:
         try:
             lab.log_in(page)
