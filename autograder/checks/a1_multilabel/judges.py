@@ -167,14 +167,21 @@ def test_tail_accuracy(evidence):
         assert "error" not in got, crashed(got.get("error"), f"{case}, t = {t}")
         value = as_array(got["value"], "tail_accuracy", got.get("type"))
         expected = references.reference_tail_accuracy(scores, labels, t).numpy()
-        assert value.shape == expected.shape, \
-            f"return one value per class: shape {expected.shape}, got {value.shape}"
-        assert (np.isnan(value) == np.isnan(expected)).all(), \
-            (f"on {case}: a class with no image scoring above t must give NaN, and only such a "
-             "class")
-        assert np.allclose(np.nan_to_num(value, nan=-1), np.nan_to_num(expected, nan=-1),
-                           atol=1e-6), \
-            f"wrong values on {case} (count only scores strictly above t)"
+        _assert_per_class(value, expected, f"{case}",
+                          "a class with no image scoring above t must give NaN",
+                          "count only scores strictly above t")
+
+
+def _assert_per_class(value: np.ndarray, expected: np.ndarray, case: str, nan_rule: str,
+                      hint: str) -> None:
+    """``value`` (one number per class, NaN allowed) equals ``expected``; the messages name
+    ``case`` and say the rule for NaN and what most likely went wrong."""
+    assert value.shape == expected.shape, \
+        f"return one value per class: shape {expected.shape}, got {value.shape}"
+    assert (np.isnan(value) == np.isnan(expected)).all(), \
+        f"on {case}: {nan_rule}, and only such a class"
+    assert np.allclose(np.nan_to_num(value, nan=-1), np.nan_to_num(expected, nan=-1),
+                       atol=1e-6), f"wrong values on {case}: {hint}"
 
 
 #: what a wrong value on a top-k case most likely means, by the case's first words
@@ -202,13 +209,8 @@ def test_top_k_tail_accuracy(evidence):
         value = as_array(got["value"], "top_k_tail_accuracy", got.get("type"))
         expected = references.reference_top_k_tail_accuracy(scores, labels, t,
                                                             50 if k is None else k)
-        assert value.shape == expected.shape, \
-            f"return one value per class: shape {expected.shape}, got {value.shape}"
-        assert (np.isnan(value) == np.isnan(expected)).all(), \
-            (f"on {case}, t = {t}: a class none of whose top-k images scores above t must give "
-             "NaN, and only such a class")
-        assert np.allclose(np.nan_to_num(value, nan=-1), np.nan_to_num(expected, nan=-1),
-                           atol=1e-6), f"wrong values on {case}, t = {t}: {hint}"
+        _assert_per_class(value, expected, f"{case}, t = {t}",
+                          "a class none of whose top-k images scores above t must give NaN", hint)
 
 
 @pytest.mark.cell("test_build_model")
