@@ -1,5 +1,6 @@
 """starter/ and solutions/ are generated from assignments/ and must never drift from it."""
 
+import ast
 import filecmp
 import json
 
@@ -46,3 +47,19 @@ def test_released_notebooks_hold_no_solution_hidden_test_or_output(assignment_id
         cells = json.loads(notebook.read_text())["cells"]
         assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), \
             f"{notebook}: source notebooks carry no outputs"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENT_IDS)
+def test_every_visible_assert_says_in_words_what_it_expects(assignment_id):
+    """Validate and the feedback show a failed visible assert's message; a bare assert shows
+    only ``AssertionError``."""
+    bare = []
+    for notebook in (REPO_ROOT / "starter" / assignment_id).glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("grade"):
+                source = "".join(cell["source"])
+                bare += [f"{cell['metadata']['nbgrader']['grade_id']}: "
+                         f"{ast.get_source_segment(source, node)}"
+                         for node in ast.walk(ast.parse(source))
+                         if isinstance(node, ast.Assert) and node.msg is None]
+    assert not bare, f"asserts without a message: {bare}"
