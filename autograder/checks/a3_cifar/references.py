@@ -76,7 +76,8 @@ def last_conv_maps() -> np.ndarray:
 
 @cache
 def last_conv_photo_shape() -> tuple[int, int, int]:
-    """(channels, h, w) of layer4's output for a PHOTO_SIZE image, from a resnet18 itself."""
-    with torch.no_grad():
+    """(channels, h, w) of layer4's output for a PHOTO_SIZE image, from a resnet18 itself (built
+    without touching the caller's random state)."""
+    with torch.no_grad(), torch.random.fork_rng():
         maps = _up_to_layer4(torchvision.models.resnet18().eval())(torch.zeros(1, 3, *PHOTO_SIZE))
     return tuple(maps.shape[1:])
