@@ -103,10 +103,10 @@ def _new_converter(root: Path) -> GenerateFeedback:
     """What ``nbgrader generate_feedback`` builds in ``root``: the converter with the course's
     config, its HTML exporter with the configured preprocessors, and its writer; the page's
     template is the kit's, nbgrader's with a summary at the top (:mod:`autograder.feedback_summary`).
-    It is set here, not in the course config, where formgrader would take it for its own pages."""
+    It is set here, not in the course config, where formgrader would take it for its own pages
+    (the course config names the folders both templates are found in)."""
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
     config.HTMLExporter.template_name = TEMPLATE
-    config.HTMLExporter.extra_template_basedirs = [str(NBGRADER_TEMPLATES), str(KIT_TEMPLATES)]
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
     searched = Config()  # the kit's template extends nbgrader's by its path under it
     searched.HTMLExporter.extra_template_paths = [
