@@ -186,7 +186,7 @@ def _describe_accuracy(checkpoint: dict) -> str:
 DATASETS = [
     DatasetSpec(
         name="resnet18-vislab", kind="checkpoint",
-        description="resnet18 pretrained by the kit on views of shipped photos and printed "
+        description="resnet18 pretrained by the kit on collages of shipped photos and printed "
                     "characters (used when no ImageNet weights are on disk)",
         prepare=lambda source: pretrain_resnet18(),
         verify=_verify_checkpoint,
