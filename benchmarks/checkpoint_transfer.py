@@ -3,8 +3,9 @@ transfer regimes on it exactly as the sample notebooks do, and compare with trai
 
 - a3 (``autograder/samples/a3_cifar/a3_cifar.ipynb``, Task 4): textured digits at 32x32 resized
   to 64x64 with ImageNet's normalisation; everything frozen except ``layer4`` and a new ``fc``;
-  Adam 5e-4, batch 32, 2 epochs; best validation accuracy. Compared with the baseline CNN's
-  0.684 (``autograder/samples/a3_cifar/runs/baseline.json``); issue 11 asks for 0.10 more.
+  Adam 5e-4, batch 32, 2 epochs; best validation accuracy. Compared with the baseline CNN of the
+  reference submission (``autograder/samples/a3_cifar/runs/baseline.json``, 0.684 in the table
+  below, 0.678 since it was regenerated); issue 11 asks for 0.10 more.
 - a1 (``autograder/samples/a1_multilabel/a1_multilabel.ipynb``): the 64x64 scenes, RGB only;
   "scratch" (a fresh resnet18, Adam 1e-3), "last_layer" (frozen, new fc, Adam 1e-2) and
   "all_layers" (new fc, everything trains, Adam 3e-4); batch 32, 3 epochs, StepLR(2, 0.3);
@@ -63,9 +64,14 @@ from vislab.a1_multilabel.data import load_multilabel  # noqa: E402
 from vislab.a3_cifar.data import load_a3_data  # noqa: E402
 from vislab.data.loaders import make_loader  # noqa: E402
 from vislab.metrics import accuracy  # noqa: E402
+from vislab.paths import REPO_ROOT  # noqa: E402
 from vislab.training import fit  # noqa: E402
 
-A3_BASELINE = 0.684  # autograder/samples/a3_cifar/runs/baseline.json, best val_accuracy
+
+def a3_baseline() -> float:
+    """The baseline CNN's best validation accuracy in the reference submission."""
+    history = json.loads((REPO_ROOT / "autograder/samples/a3_cifar/runs/baseline.json").read_text())
+    return history["epochs"][history["best_epoch"] - 1]["val_accuracy"]
 
 
 # --- the targets, as the notebooks train them ---------------------------------------------------
@@ -174,7 +180,7 @@ def main() -> None:
         results_path.write_text(json.dumps(results, indent=1))
         print(f"{row['images']:>8} images {row['pretrain_s']:>5} s  source accuracy "
               f"{row['source_accuracy']}  a3 transfer {row['a3_transfer']:.3f} (baseline CNN "
-              f"{A3_BASELINE}, target {A3_BASELINE + 0.1:.3f})  a1 scratch "
+              f"{a3_baseline():.3f}, target {a3_baseline() + 0.1:.3f})  a1 scratch "
               f"{results['a1_scratch']:.3f}, last_layer {row['a1_last_layer']:.3f}, all_layers "
               f"{row['a1_all_layers']:.3f} (target {results['a1_scratch'] + 0.05:.3f})", flush=True)
 
