@@ -17,7 +17,6 @@ number needs no retraining); it refuses when any code cell differs.
 """
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from nbclient import NotebookClient
 
 from autograder.sample_classes import SAMPLES
 from vislab.paths import REPO_ROOT
+from vislab.training import History
 
 MAX_FILE_BYTES = 10 * 2**20
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -74,10 +74,7 @@ def copy_text(assignment_id: str) -> None:
                              as_version=4)
     path = SAMPLES / assignment_id / f"{assignment_id}.ipynb"
     sample = nbformat.read(path, as_version=4)
-    kinds = [(cell.cell_type, cell.source if cell.cell_type == "code" else None)
-             for cell in solution.cells]
-    if kinds != [(cell.cell_type, cell.source if cell.cell_type == "code" else None)
-                 for cell in sample.cells]:
+    if _code_of(solution) != _code_of(sample):
         raise SystemExit(f"{assignment_id}: the solution's code cells differ from the sample's; "
                          f"run `python -m autograder.regenerate_sample {assignment_id}`")
     for ours, theirs in zip(sample.cells, solution.cells, strict=True):
@@ -86,16 +83,19 @@ def copy_text(assignment_id: str) -> None:
     nbformat.write(sample, path)
 
 
+def _code_of(nb: nbformat.NotebookNode) -> list[tuple[str, str | None]]:
+    """Each cell's type, and its source when it is code."""
+    return [(cell.cell_type, cell.source if cell.cell_type == "code" else None)
+            for cell in nb.cells]
+
+
 def _print_runs(assignment_id: str, wall: float, runs: Path) -> None:
     print(f"{assignment_id}: {wall:.0f} s top to bottom")
-    for run in sorted(runs.glob("*.json")):
-        history = json.loads(run.read_text())
-        if "epochs" not in history:
-            continue
-        best = history["epochs"][history["best_epoch"] - 1]
-        metric = f"val_{history['metric_name']}"
-        print(f"  {history['name']:22} {history['seconds']:6.0f} s  {len(history['epochs'])} "
-              f"epochs  best {metric} {best[metric]:.3f}")
+    for run in sorted(runs.glob("*.json")):  # every run fit saved
+        history = History.load(run)
+        metric = f"val_{history.metric_name}"
+        print(f"  {history.name:22} {history.seconds:6.0f} s  {len(history.epochs)} epochs  "
+              f"best {metric} {history.best[metric]:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:

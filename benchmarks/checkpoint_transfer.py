@@ -65,29 +65,22 @@ from vislab.a3_cifar.data import load_a3_data  # noqa: E402
 from vislab.data.loaders import make_loader  # noqa: E402
 from vislab.metrics import accuracy  # noqa: E402
 from vislab.paths import REPO_ROOT  # noqa: E402
-from vislab.training import fit  # noqa: E402
+from vislab.training import History, fit  # noqa: E402
 
 
 def a3_baseline() -> float:
     """The baseline CNN's best validation accuracy in the reference submission."""
-    history = json.loads((REPO_ROOT / "autograder/samples/a3_cifar/runs/baseline.json").read_text())
-    return history["epochs"][history["best_epoch"] - 1]["val_accuracy"]
+    return History.load(REPO_ROOT / "autograder/samples/a3_cifar/runs/baseline.json").best[
+        "val_accuracy"]
 
 
 # --- the targets, as the notebooks train them ---------------------------------------------------
-
-def backbone_from(checkpoint: dict) -> nn.Module:
-    """resnet18 with the checkpoint's weights and its original fc, like ``resnet18_backbone``."""
-    model = torchvision.models.resnet18(num_classes=len(checkpoint["classes"]))
-    model.load_state_dict(checkpoint["state_dict"])
-    return model
-
 
 def a3_transfer(checkpoint: dict, run_dir: Path) -> float:
     """Best validation accuracy of a3's Task 4 (layer4 + new fc train, 2 epochs)."""
     torch.manual_seed(0)
     data = load_a3_data(val_fraction=0.1, seed=0)
-    model = backbone_from(checkpoint)
+    model = pretrained.model_from_checkpoint(checkpoint)
     for parameter in model.parameters():
         parameter.requires_grad = False
     model.fc = nn.Linear(model.fc.in_features, 10)
@@ -109,7 +102,7 @@ A1_LR = {"scratch": 1e-3, "last_layer": 1e-2, "all_layers": 3e-4}
 def a1_model(regime: str, checkpoint: dict | None, num_classes: int) -> nn.Module:
     if regime == "scratch":
         return torchvision.models.resnet18(num_classes=num_classes)
-    model = backbone_from(checkpoint)
+    model = pretrained.model_from_checkpoint(checkpoint)
     if regime == "last_layer":
         for parameter in model.parameters():
             parameter.requires_grad = False

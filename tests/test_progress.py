@@ -7,6 +7,7 @@ import numpy as np
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder.regenerate_sample import WIDGET
 from autograder.sample_classes import SAMPLES
 from vislab.a1_multilabel.scenes import draw_scenes
 from vislab.paths import REPO_ROOT
@@ -22,7 +23,6 @@ for step in bar:
         break
 bar.close()""",
 ]
-WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def _executed(tmp_path) -> nbformat.NotebookNode:

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+from torchvision.transforms import v2
 
 from vislab import grading
 from vislab.data.registry import DatasetSpec
@@ -69,13 +70,18 @@ def resnet18_backbone() -> tuple[torchvision.models.ResNet, str]:
                            "machine (grading never pretrains; nothing graded depends on them).")
         pretrain_resnet18()
     checkpoint = load_kit_checkpoint()
-    model.fc = nn.Linear(model.fc.in_features, len(checkpoint["classes"]))
+    return model_from_checkpoint(checkpoint), (
+        f"vislab's own checkpoint ({KIT_CHECKPOINT}): no ImageNet weights on this machine, so the "
+        f"kit pretrained resnet18 on {checkpoint['num_images']:,} generated 64x64 images: which of "
+        f"22 photographs a collage shows, and which of 62 printed characters (21 fonts) is drawn "
+        f"over a photo crop ({_describe_accuracy(checkpoint)}).")
+
+
+def model_from_checkpoint(checkpoint: dict) -> torchvision.models.ResNet:
+    """resnet18 with a kit checkpoint's weights, its ``fc`` over the source task's classes."""
+    model = torchvision.models.resnet18(num_classes=len(checkpoint["classes"]))
     model.load_state_dict(checkpoint["state_dict"])
-    return model, (f"vislab's own checkpoint ({KIT_CHECKPOINT}): no ImageNet weights on this "
-                   f"machine, so the kit pretrained resnet18 on {checkpoint['num_images']:,} "
-                   f"generated 64x64 images: which of 22 photographs a collage shows, and which "
-                   f"of 62 printed characters (21 fonts) is drawn over a photo crop "
-                   f"({_describe_accuracy(checkpoint)}).")
+    return model
 
 
 def pretrain_resnet18(num_images: int = PRETRAIN_IMAGES, batch_size: int = 64, lr: float = 0.05,
@@ -144,8 +150,7 @@ def _hash_path(path: Path) -> Path:
 
 def _normalize(X: torch.Tensor) -> torch.Tensor:
     """Images (Tensor[N, 3, H, W] in [0, 1]) normalised like the backbone's inputs."""
-    mean, std = (torch.tensor(values)[:, None, None] for values in input_normalization())
-    return (X - mean) / std
+    return v2.functional.normalize(X, *input_normalization())
 
 
 @torch.no_grad()
@@ -171,8 +176,7 @@ def _verify_checkpoint() -> str:
     if imagenet is not None:
         return f"ImageNet resnet18 weights found at {imagenet} (they are used first)"
     checkpoint = load_kit_checkpoint()
-    model = torchvision.models.resnet18(num_classes=len(checkpoint["classes"]))
-    model.load_state_dict(checkpoint["state_dict"])
+    model_from_checkpoint(checkpoint)  # the weights fit resnet18
     return f"{KIT_CHECKPOINT}: {len(checkpoint['classes'])} classes, hash ok, " \
            f"{_describe_accuracy(checkpoint)}"
 

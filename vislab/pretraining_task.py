@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from vislab.data.glyphs_over_photos import compose_images
-from vislab.data.photo_sources import photo_sources
+from vislab.data.photo_sources import photo_tensors
 
 SIZE = 64
 GLYPH_SIZE = 32  # printed characters are composed at a3's 32x32, then resized to SIZE
@@ -73,13 +73,6 @@ def printed_glyphs() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(glyphs), torch.tensor(labels)
 
 
-@cache
-def _photos() -> tuple[list[str], list[torch.Tensor]]:
-    names = sorted(photo_sources())
-    return names, [torch.from_numpy(photo_sources()[name]).permute(2, 0, 1).float() / 255
-                   for name in names]
-
-
 class PretrainingTask:
     """Endless batches of the source task (module docstring), drawn from ``seed``.
 
@@ -91,7 +84,7 @@ class PretrainingTask:
 
     def __init__(self, seed: int = 0):
         self.generator = torch.Generator().manual_seed(seed)
-        self.photo_names = _photos()[0]
+        self.photo_names = sorted(photo_tensors())
         self.classes = [*self.photo_names, *CHARACTERS]
 
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -145,7 +138,8 @@ class PretrainingTask:
         flipped, with jittered colours."""
         g = self.generator
         X = torch.empty(len(photo), 3, size, size)
-        for index, image in enumerate(_photos()[1]):
+        for index, name in enumerate(self.photo_names):
+            image = photo_tensors()[name]
             rows = (photo == index).nonzero().flatten()
             if len(rows) == 0:
                 continue

@@ -7,12 +7,11 @@ small fragment of another glyph as a distraction and a little pixel noise.
 """
 
 import math
-from functools import cache
 
 import torch
 import torch.nn.functional as F
 
-from vislab.data.photo_sources import photo_sources
+from vislab.data.photo_sources import photo_tensors
 
 IMAGE_SIZE = 32
 
@@ -42,16 +41,9 @@ def _glyph_masks(glyphs: torch.Tensor, scale: torch.Tensor, generator: torch.Gen
     return torch.sigmoid((blurred - 0.35) * 12)  # crisp strokes, not a blurred 8x8 blob
 
 
-@cache
-def _photo_tensors() -> list[torch.Tensor]:
-    """The shipped photos as float tensors (Tensor[3, H, W] in [0, 1]), converted once."""
-    return [torch.from_numpy(image).permute(2, 0, 1).float() / 255
-            for image in photo_sources().values()]
-
-
 def _backgrounds(n: int, generator: torch.Generator) -> torch.Tensor:
     """Random crops of shipped photos, resized to Tensor[n, 3, 32, 32] in [0, 1]."""
-    sources = _photo_tensors()
+    sources = list(photo_tensors().values())
     choice = torch.randint(len(sources), (n,), generator=generator)
     out = torch.empty(n, 3, IMAGE_SIZE, IMAGE_SIZE)
     for index in range(len(sources)):

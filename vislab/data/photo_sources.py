@@ -8,6 +8,7 @@ Grey images are turned into RGB by repeating their channel.
 from functools import cache
 
 import numpy as np
+import torch
 
 #: name -> loader; every image here ships inside an installed package (no download)
 SKIMAGE_PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field",
@@ -37,3 +38,10 @@ def photo_sources() -> dict[str, np.ndarray]:
     for name, image in zip(["china", "flower"], load_sample_images().images, strict=True):
         sources[name] = _to_rgb_uint8(image)
     return sources
+
+
+@cache
+def photo_tensors() -> dict[str, torch.Tensor]:
+    """Every source image by name as a float tensor (Tensor[3, H, W] in [0, 1]), converted once."""
+    return {name: torch.from_numpy(image).permute(2, 0, 1).float() / 255
+            for name, image in photo_sources().items()}
