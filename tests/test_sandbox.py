@@ -254,6 +254,16 @@ def test_killed_runner_keeps_the_cells_before(tmp_path):
     assert result.notebook.cells[2].outputs == []
 
 
+def test_a_display_updated_by_a_later_cell_is_recorded_where_it_shows(tmp_path):
+    # the runner re-encodes only the cell that ran, unless another cell's outputs changed too
+    result = run(tmp_path, ["handle = display('first', display_id=True)",
+                            "handle.update('second')", "print('done')"])
+    assert result.completed, result.stop_reason
+    [shown] = result.notebook.cells[0].outputs
+    assert shown.data["text/plain"] == "'second'"
+    assert stdout(result, 2) == "done\n"
+
+
 def test_endless_cell_times_out_and_later_cells_run(tmp_path):
     limits = Limits(cell_timeout_s=2, submission_timeout_s=60)
     result = run(tmp_path, ["print('before')", "while True:\n    pass", "print('after')"],
