@@ -62,7 +62,13 @@ from autograder.engine.run_record import RunRecord, read_record, write_record
 from autograder.engine.task import SubmissionTask, TaskResult, make_task
 from autograder.feedback import write_feedback, write_not_graded_page
 from autograder.gradebook_writer import forget_submission, write_grades
-from autograder.graded_notebook import notebook_to_grade, with_verdicts
+from autograder.graded_notebook import (
+    KERNEL_ARGS,
+    NotebookToGrade,
+    notebook_to_grade,
+    with_saved_figures,
+    with_verdicts,
+)
 from autograder.heldout.key import DEMO_KEY, HeldoutKey, MissingKey, load_key
 from autograder.intake import Intake, inspect_submission
 from autograder.judging.evidence_reader import read_evidence
@@ -147,14 +153,14 @@ def grade_class(assignment_id: str, submissions_dir: str | Path, workdir: str | 
         if to_run:
             with grading_client(scheduler, workers) as client:
                 run_limits = limits or replace(base_limits, cpu_threads=cpu_share(client))
-                notes: dict[str, list[str]] = {}
+                sent: dict[str, NotebookToGrade] = {}
 
                 def on_result(student: str, result: TaskResult | None, failure: str | None):
                     _record(kit, course, runs, intakes[student], to_run[student],
-                            notes.pop(student), result, failure, outcomes[student], key,
+                            sent.pop(student), result, failure, outcomes[student], key,
                             unsafe_no_sandbox, ctrl_c)
 
-                tasks = _tasks(kit, course, to_run, run_limits, isolation, kit.kernel_env(), notes)
+                tasks = _tasks(kit, course, to_run, run_limits, isolation, kit.kernel_env(), sent)
                 run_tasks(client, tasks, len(to_run), on_result, progress)
 
     for student, outcome in outcomes.items():
@@ -313,24 +319,25 @@ def _missing_files(kit: AssignmentKit, course: WorkCourse, student: str) -> list
 
 
 def _tasks(kit: AssignmentKit, course: WorkCourse, to_run: dict[str, str], limits: Limits,
-           isolation: str, kernel_env: dict[str, str], notes: dict[str, list[str]]):
+           isolation: str, kernel_env: dict[str, str], sent: dict[str, NotebookToGrade]):
     """``(task, content hash)`` of each student to run, built when the dispatcher asks for it
-    (a task holds the submission's files); ``notes`` gets the notes on changed test cells."""
+    (a task holds the submission's files); ``sent`` gets each student's notebook to grade, for
+    its notes on changed test cells and its saved figures."""
     checks_dir = None if kit.checks_dir == CHECKS / kit.assignment_id else kit.checks_dir.resolve()
     for student, content_hash in to_run.items():
         submitted = course.submitted(student, kit.assignment_id)
         student_nb = nbformat.read(submitted / f"{kit.notebook_name}.ipynb", as_version=4)
         to_grade = notebook_to_grade(student_nb, kit.source)
-        notes[student] = to_grade.notes
+        sent[student] = to_grade
         files, _ = read_tree(submitted, MAX_HANDED_IN_FILE_BYTES)
         task: SubmissionTask = make_task(kit.assignment_id, student, to_grade.nb, files, limits,
-                                         isolation, kernel_env, checks_dir)
+                                         isolation, kernel_env, KERNEL_ARGS, checks_dir)
         yield task, content_hash
 
 
 def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: Intake,
-            content_hash: str, notes: list[str], result: TaskResult | None, failure: str | None,
-            outcome: Outcome, key: HeldoutKey, unsafe_no_sandbox: bool,
+            content_hash: str, to_grade: NotebookToGrade, result: TaskResult | None,
+            failure: str | None, outcome: Outcome, key: HeldoutKey, unsafe_no_sandbox: bool,
             ctrl_c: list[bool]) -> None:
     """Judge one run and write what it decides, in this order: (1) forget the student's content
     hash, so that from here on a crash means "grade again"; (2) the evidence copy; (3) the
@@ -340,7 +347,7 @@ def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: In
     (``ctrl_c``) stops grading before (4)."""
     student, assignment_id = intake.student, kit.assignment_id
     runs.forget(assignment_id, student)
-    problems = list(notes)
+    problems = list(to_grade.notes)
     if result is None or result.notebook_json is None:
         problems.append(result.error if result is not None else
                         f"the grading task failed ({failure}); it runs again on the next `grade`")
@@ -361,7 +368,8 @@ def _record(kit: AssignmentKit, course: WorkCourse, runs: GradedRuns, intake: In
         raise CourseError(f"grading stopped at {student}: {error}") from None
     if ctrl_c:  # pytest swallowed a Ctrl-C: these verdicts may lack judges that did not run
         raise KeyboardInterrupt
-    notebook = nbformat.reads(result.notebook_json, as_version=4)
+    notebook = with_saved_figures(nbformat.reads(result.notebook_json, as_version=4),
+                                  to_grade.saved_figures)
     if result.stop_reason:
         problems.append(result.stop_reason
                         + _cells_not_run(notebook, result.stopped_cell, kit, verdicts))

@@ -17,6 +17,12 @@ after a note that says so, and the sandbox's runner skips it
 student's copy is removed, and test cells are never skipped. The student's cell is found by its
 grade_id, or, for a cell nbgrader does not track, by having exactly the source cell's code.
 
+Nor does grading draw figures: the graded kernel starts with :data:`KERNEL_ARGS`, so a figure
+shows as its one-line text (``<Figure size 640x480 with 1 Axes>``) and is never rendered to an
+image. :func:`with_saved_figures` puts back, in each re-run cell that is not a test, the
+figures the student's own run saved there, after a note that says so
+(:attr:`NotebookToGrade.saved_figures` keeps them).
+
 :func:`with_verdicts` adds to each test cell one output with the judges' verdict, in words: the
 feedback and formgrader show it where the cell is.
 """
@@ -41,14 +47,25 @@ MARKER_KEY, NOT_GRADED = "vislab", "not_graded"
 SAVED_NOTE = "not re-run while grading: these are the outputs your own run saved"
 NONE_SAVED_NOTE = "not re-run while grading: your own run saved no outputs for this cell"
 DROPPED_NOTE = ("not re-run while grading: the outputs your own run saved were left out ({why})")
+#: the graded kernel's options: figures are shown as text, never rendered
+KERNEL_ARGS = ["--InlineBackend.figure_formats=set()"]
+FIGURES_NOTE = "figures are not drawn while grading: these are the figures your own run saved"
+NO_FIGURES_NOTE = "figures are not drawn while grading, and your own run saved none for this cell"
+FIGURES_DROPPED_NOTE = ("figures are not drawn while grading; the figures your own run saved "
+                        "were left out ({why})")
+#: the text IPython shows for a figure it does not render
+FIGURE_TEXT = re.compile(r"<Figure size \d+(\.\d+)?x\d+(\.\d+)? with \d+ Axes>")
 
 
 @dataclass
 class NotebookToGrade:
-    """The notebook to execute, and notes in words about test cells that were changed."""
+    """The notebook to execute, notes in words about test cells that were changed, and the
+    figures the student's run saved in the cells that are re-run: cell index -> (note,
+    display_data outputs), for :func:`with_saved_figures`."""
 
     nb: nbformat.NotebookNode
     notes: list[str] = field(default_factory=list)
+    saved_figures: dict[int, tuple[str, list]] = field(default_factory=dict)
 
 
 def visible_part(source: str) -> str:
@@ -128,11 +145,15 @@ def notebook_to_grade(submitted: nbformat.NotebookNode, source: nbformat.Noteboo
         if count > 1:
             result.notes.append(f"{wanted} appears {count} times in the notebook (a copied cell?): "
                                 "it was graded once, at its first place")
-    for cell in result.nb.cells:
-        if cell.cell_type == "code" and not is_test_cell(cell) and (
-                grade_id(cell) in not_graded.grade_ids if grade_id(cell)
+    for index, cell in enumerate(result.nb.cells):
+        if cell.cell_type != "code" or is_test_cell(cell):
+            continue
+        if (grade_id(cell) in not_graded.grade_ids if grade_id(cell)
                 else cell.source.strip() in not_graded.sources):
             _keep_saved_outputs(cell, max_saved_output_bytes)
+        else:
+            result.saved_figures[index] = _figures(cell.get("outputs", []),
+                                                   max_saved_output_bytes)
     return result
 
 
@@ -154,6 +175,46 @@ def _keep_saved_outputs(cell, max_bytes: int) -> None:
     elif not _valid_outputs(saved):
         note, saved = DROPPED_NOTE.format(why="they are not valid notebook outputs"), []
     cell.outputs = [note_output(note), *saved]
+
+
+def _is_figure(output) -> bool:
+    return output.get("output_type") in ("display_data", "execute_result") and isinstance(
+        output.get("data"), dict) and any(str(kind).startswith("image/") for kind in output["data"])
+
+
+def _figures(outputs: list, max_bytes: int) -> tuple[str, list]:
+    """(note, figures) of a re-run cell: its saved outputs that show an image, as display_data."""
+    figures = [nbformat.v4.new_output("display_data", data=output["data"],
+                                      metadata=output.get("metadata", {}))
+               for output in outputs if isinstance(output, dict) and _is_figure(output)]
+    size = len(json.dumps(figures))
+    if size > max_bytes:
+        return FIGURES_DROPPED_NOTE.format(why=f"{size:,} bytes, over the {max_bytes:,} byte "
+                                           "limit per cell"), []
+    if not _valid_outputs(figures):
+        return FIGURES_DROPPED_NOTE.format(why="they are not valid notebook outputs"), []
+    return (FIGURES_NOTE if figures else NO_FIGURES_NOTE), figures
+
+
+def _is_figure_text(output) -> bool:
+    """An output the graded kernel made for a figure it did not draw."""
+    data = output.get("data", {})
+    return output.get("output_type") in ("display_data", "execute_result") and set(data) == {
+        "text/plain"} and FIGURE_TEXT.fullmatch(data["text/plain"]) is not None
+
+
+def with_saved_figures(nb: nbformat.NotebookNode,
+                       saved_figures: dict[int, tuple[str, list]]) -> nbformat.NotebookNode:
+    """``nb`` (executed) where each cell that ran and showed a figure as text gets, in place of
+    that text, a note and the figures the student's own run saved (``saved_figures`` from
+    :attr:`NotebookToGrade.saved_figures`). Cells that did not run are left as they are."""
+    for index, (note, figures) in saved_figures.items():
+        cell = nb.cells[index]
+        if cell.get("execution_count") is None or not any(map(_is_figure_text, cell.outputs)):
+            continue
+        cell.outputs = [output for output in cell.outputs if not _is_figure_text(output)]
+        cell.outputs += [note_output(note), *copy.deepcopy(figures)]
+    return nb
 
 
 def _valid_outputs(outputs: list) -> bool:

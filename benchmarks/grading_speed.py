@@ -34,7 +34,7 @@ from autograder.assignment_kit import assignment_kit
 from autograder.course import ASSIGNMENTS, open_work_course
 from autograder.demo import SAMPLE
 from autograder.grade import _stage_submission, grade_class
-from autograder.graded_notebook import notebook_to_grade
+from autograder.graded_notebook import KERNEL_ARGS, notebook_to_grade
 from autograder.heldout.key import DEMO_KEY
 from autograder.intake import Intake
 from autograder.notebook_cells import grade_id
@@ -115,7 +115,7 @@ def cell_seconds(assignment_id: str, workdir: Path) -> list[tuple[float, int, st
     nbformat.write(to_grade, notebook)
     (workdir / "empty.py").touch()
     job = SandboxJob(notebook=notebook, files=sample, mounts=kit_.mounts(workdir / "empty.py"),
-                     env=kit_.kernel_env(), limits=Limits(cpu_threads=2))
+                     env=kit_.kernel_env(), limits=Limits(cpu_threads=2), kernel_args=KERNEL_ARGS)
     start = time.perf_counter()
     run_sandboxed(job, workdir / "sandbox")
     print(f"{assignment_id}: sandboxed run {time.perf_counter() - start:.1f} s")

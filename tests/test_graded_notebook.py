@@ -8,10 +8,14 @@ import nbformat
 import pytest
 
 from autograder.graded_notebook import (
+    FIGURES_NOTE,
+    KERNEL_ARGS,
+    NO_FIGURES_NOTE,
     NONE_SAVED_NOTE,
     SAVED_NOTE,
     not_graded_cells,
     notebook_to_grade,
+    with_saved_figures,
 )
 from autograder.notebook_cells import (
     find_cell,
@@ -162,6 +166,72 @@ def test_the_runner_does_not_execute_a_marked_cell(tmp_path, monkeypatch):
     plot = executed.cells[2]
     assert SAVED_NOTE in _note(plot) and plot.outputs[1] == _stream("saved output of cell 2\n")
     assert "drawing a slow plot" not in str(plot.outputs), "the marked cell did not run"
+
+
+DRAW = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nprint('drawn')"
+PNG = "iVBORw0KGgo="  # what a saved figure holds (base64); never decoded here
+
+
+def _figure(text="<Figure size 640x480 with 1 Axes>"):
+    return nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": text})
+
+
+def _run_unsandboxed(tmp_path, monkeypatch, nb) -> nbformat.NotebookNode:
+    """``nb`` executed by the runner as grading runs it (kernel options included), no sandbox."""
+    notebook = tmp_path / "graded.ipynb"
+    nbformat.write(nb, notebook)
+    (tmp_path / "state").mkdir()
+    monkeypatch.chdir(tmp_path)
+    started, ready = os.pipe()
+    assert runner.main(["--notebook", str(notebook), "--state", str(tmp_path / "state"),
+                        "--cell-timeout-s", "60", "--notebook-timeout-s", "120",
+                        "--max-output-bytes", "100000", "--ready-fd", str(ready),
+                        *(f"--kernel-arg={arg}" for arg in KERNEL_ARGS)]) == 0
+    os.close(started)
+    return nbformat.read(tmp_path / "state" / "executed.ipynb", as_version=4)
+
+
+def test_figures_are_not_drawn_and_the_students_saved_ones_take_their_place(tmp_path, monkeypatch):
+    submitted = nbformat.v4.new_notebook(cells=[
+        _cell(DRAW, "plot_a", solution=True), _cell(DRAW, "plot_b", solution=True),
+        _cell(DRAW + "\nassert True", "test_plot", points=1), _cell("print('no figure')")])
+    source = copy.deepcopy(submitted)
+    submitted.cells[0].outputs = [_stream("drawn\n"), _figure()]
+    submitted.cells[2].outputs = [_figure()]
+    submitted.cells[3].outputs = [_figure()]
+    to_grade = notebook_to_grade(submitted, source)
+    executed = _run_unsandboxed(tmp_path, monkeypatch, to_grade.nb)
+    drawn = [output for cell in executed.cells for output in cell.outputs
+             if output.output_type == "display_data"]
+    assert [list(output.data) for output in drawn] == [["text/plain"]] * 3, \
+        "each figure is shown as its text, never rendered"
+    graded = with_saved_figures(executed, to_grade.saved_figures)
+    plot_a, plot_b, test_plot, no_figure = graded.cells
+    assert plot_a.outputs[0] == _stream("drawn\n")
+    assert _note(nbformat.from_dict({"outputs": plot_a.outputs[1:]})) == f"[{FIGURES_NOTE}]"
+    assert plot_a.outputs[2].data["image/png"] == PNG and len(plot_a.outputs) == 3
+    assert [output.get("data", {}).get("text/plain") for output in plot_b.outputs] == \
+        [None, f"[{NO_FIGURES_NOTE}]"], "no figure saved there: the note says so"
+    assert "image/png" not in str(test_plot.outputs), "a test cell shows only what grading ran"
+    assert no_figure.outputs == [_stream("no figure\n")], "a cell without a figure is left alone"
+    assert nbformat.validate(graded) is None
+
+
+def test_saved_figures_over_the_cap_are_left_out_with_a_note():
+    submitted = nbformat.v4.new_notebook(cells=[_cell(DRAW, "plot", solution=True)])
+    submitted.cells[0].outputs = [_figure(), _figure()]
+    to_grade = notebook_to_grade(submitted, copy.deepcopy(submitted), max_saved_output_bytes=150)
+    note, figures = to_grade.saved_figures[0]
+    assert figures == [] and "over the 150 byte limit" in note
+
+
+def test_a_cell_that_did_not_run_gets_no_saved_figures():
+    submitted = nbformat.v4.new_notebook(cells=[_cell(DRAW, "plot", solution=True)])
+    submitted.cells[0].outputs = [_figure()]
+    to_grade = notebook_to_grade(submitted, copy.deepcopy(submitted))
+    executed = copy.deepcopy(to_grade.nb)
+    executed.cells[0].outputs, executed.cells[0].execution_count = [], None
+    assert with_saved_figures(executed, to_grade.saved_figures).cells[0].outputs == []
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)

@@ -52,6 +52,8 @@ class SubmissionTask:
     kernel_env: the graded kernel's extra environment
         (:meth:`autograder.assignment_kit.AssignmentKit.kernel_env` of the grading process);
         ``VISLAB_CACHE`` is replaced by the worker's own cache, which is what its sandbox mounts.
+    kernel_args: the graded kernel's extra command-line options
+        (:data:`autograder.graded_notebook.KERNEL_ARGS`).
     checks_dir: the assignment's checks folder when it is not ``autograder/checks/<id>`` of the
         worker's kit (a path on the worker's machine).
     """
@@ -63,6 +65,7 @@ class SubmissionTask:
     limits: dict
     isolation: str
     kernel_env: dict[str, str]
+    kernel_args: list[str]
     checks_dir: str | None = None
 
 
@@ -97,11 +100,13 @@ class TaskResult:
 
 def make_task(assignment_id: str, student: str, notebook: nbformat.NotebookNode,
               files: dict[str, bytes], limits: Limits, isolation: str,
-              kernel_env: dict[str, str], checks_dir: Path | None) -> SubmissionTask:
+              kernel_env: dict[str, str], kernel_args: list[str],
+              checks_dir: Path | None) -> SubmissionTask:
     """The task of one submission, from the grading process's objects."""
     return SubmissionTask(assignment_id=assignment_id, student=student,
                           notebook_json=nbformat.writes(notebook), files=files,
                           limits=asdict(limits), isolation=isolation, kernel_env=dict(kernel_env),
+                          kernel_args=list(kernel_args),
                           checks_dir=str(checks_dir) if checks_dir else None)
 
 
@@ -124,7 +129,8 @@ def _run_in(folder: Path, task: SubmissionTask) -> TaskResult:
     (folder / "empty.py").touch()
     env = {**task.kernel_env, "VISLAB_CACHE": str(cache_dir().resolve())}
     job = SandboxJob(notebook=notebook, files=folder / "files",
-                     mounts=kit.mounts(folder / "empty.py"), env=env, limits=Limits(**task.limits))
+                     mounts=kit.mounts(folder / "empty.py"), env=env, limits=Limits(**task.limits),
+                     kernel_args=list(task.kernel_args))
     try:
         result = run_sandboxed(job, folder / "sandbox", task.isolation)
     except SandboxUnavailable as error:

@@ -39,6 +39,8 @@ class SandboxJob:
         the kernel's working directory; the copy's changes never reach ``files``.
     mounts: extra read-only views (kit code, released data).
     env: extra environment for the kernel, e.g. ``{"NBGRADER_EXECUTION": "autograde"}``.
+    kernel_args: extra command-line options of the kernel, e.g.
+        ``["--InlineBackend.figure_formats=set()"]``.
     """
 
     notebook: Path
@@ -46,6 +48,7 @@ class SandboxJob:
     mounts: list[Mount] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    kernel_args: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -44,7 +44,8 @@ def _run_in_bwrap(job: SandboxJob, folders: WorkFolders, seconds: float) -> tupl
     try:
         exit = start_bwrap(
             bwrap, lambda fd: bwrap_argv(bwrap, folders, job.notebook.resolve(), job.mounts,
-                                         job.limits, font_lists, runner_argv(INSIDE, job.limits, fd)),
+                                         job.limits, font_lists,
+                                         runner_argv(INSIDE, job.limits, fd, job.kernel_args)),
             env=sandbox_env(INSIDE, job.limits, job.env), cwd=str(folders.root), seconds=seconds,
             preexec_fn=guard.preexec)
         memory_cap_hit = guard.memory_cap_hit()
@@ -59,7 +60,7 @@ def _run_unsandboxed(job: SandboxJob, folders: WorkFolders, seconds: float) -> t
     """Like ``_run_in_bwrap`` with the runner as a plain child process: no isolation, no caps."""
     paths = folders.runner_paths(job.notebook.resolve())
     prepare_host_tmp(paths.tmp)
-    exit = run_until(lambda fd: runner_argv(paths, job.limits, fd),
+    exit = run_until(lambda fd: runner_argv(paths, job.limits, fd, job.kernel_args),
                      env=sandbox_env(paths, job.limits, job.env), cwd=str(paths.work),
                      seconds=seconds, own_process_group=True)
     if not exit.started and not exit.killed_at_deadline:
