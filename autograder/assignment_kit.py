@@ -15,6 +15,7 @@ and its runtime (:mod:`autograder.evidence`), and the released data (``cache/dat
 ``cache/checkpoints``): never the judges, the references, the held-out labels or the gradebook.
 """
 
+import compileall
 import importlib
 import importlib.util
 import os
@@ -102,7 +103,11 @@ class AssignmentKit:
 
     def mounts(self, empty_file: Path) -> list[Mount]:
         """The read-only views a sandbox of this assignment gets (``empty_file``: an empty file
-        on the host, mounted over package ``__init__`` files so they import nothing)."""
+        on the host, mounted over package ``__init__`` files so they import nothing).
+
+        ``vislab`` is byte-compiled here first (only what changed): in its read-only view a
+        kernel could not keep what it compiles, and would compile the package on every run."""
+        compileall.compile_dir(REPO_ROOT / "vislab", quiet=2)
         inside_checks = CHECKS / self.assignment_id
         views = [Mount(REPO_ROOT / "vislab", REPO_ROOT / "vislab"),
                  Mount(REPO_ROOT / "autograder" / "evidence.py",
