@@ -24,9 +24,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.course import WorkCourse
+from autograder.course import CONFIG_FILE, WorkCourse
 
-CONFIG_FILE = "nbgrader_config.py"
 #: the feedback page's template: nbgrader's, with the kit's summary (autograder/templates/)
 TEMPLATE = "vislab_feedback"
 KIT_TEMPLATES = Path(__file__).parent / "templates"
