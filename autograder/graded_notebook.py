@@ -183,17 +183,22 @@ def _is_figure(output) -> bool:
 
 
 def _figures(outputs: list, max_bytes: int) -> tuple[str, list]:
-    """(note, figures) of a re-run cell: its saved outputs that show an image, as display_data."""
-    figures = [nbformat.v4.new_output("display_data", data=output["data"],
-                                      metadata=output.get("metadata", {}))
-               for output in outputs if isinstance(output, dict) and _is_figure(output)]
+    """(note, figures) of a re-run cell: its saved outputs that show an image, as display_data
+    holding only their images and their text (no HTML or script comes along)."""
+    figures = [nbformat.v4.new_output(
+        "display_data", data={kind: value for kind, value in output["data"].items()
+                              if str(kind).startswith("image/") or kind == "text/plain"},
+        metadata=output.get("metadata", {}))
+        for output in outputs if isinstance(output, dict) and _is_figure(output)]
+    if not figures:
+        return NO_FIGURES_NOTE, []
     size = len(json.dumps(figures))
     if size > max_bytes:
         return FIGURES_DROPPED_NOTE.format(why=f"{size:,} bytes, over the {max_bytes:,} byte "
                                            "limit per cell"), []
     if not _valid_outputs(figures):
         return FIGURES_DROPPED_NOTE.format(why="they are not valid notebook outputs"), []
-    return (FIGURES_NOTE if figures else NO_FIGURES_NOTE), figures
+    return FIGURES_NOTE, figures
 
 
 def _is_figure_text(output) -> bool:

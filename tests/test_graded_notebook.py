@@ -217,6 +217,15 @@ def test_figures_are_not_drawn_and_the_students_saved_ones_take_their_place(tmp_
     assert nbformat.validate(graded) is None
 
 
+def test_a_saved_figure_brings_only_its_images_and_text():
+    submitted = nbformat.v4.new_notebook(cells=[_cell(DRAW, "plot", solution=True)])
+    figure = _figure()
+    figure.data["text/html"] = "<script>alert(1)</script>"
+    submitted.cells[0].outputs = [figure]
+    _, [kept] = notebook_to_grade(submitted, copy.deepcopy(submitted)).saved_figures[0]
+    assert set(kept.data) == {"image/png", "text/plain"}
+
+
 def test_saved_figures_over_the_cap_are_left_out_with_a_note():
     submitted = nbformat.v4.new_notebook(cells=[_cell(DRAW, "plot", solution=True)])
     submitted.cells[0].outputs = [_figure(), _figure()]
