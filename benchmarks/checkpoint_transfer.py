@@ -3,9 +3,12 @@ transfer regimes on it exactly as the sample notebooks do, and compare with trai
 
 - a3 (``autograder/samples/a3_cifar/a3_cifar.ipynb``, Task 4): textured digits at 32x32 resized
   to 64x64 with ImageNet's normalisation; everything frozen except ``layer4`` and a new ``fc``;
-  Adam 5e-4, batch 32, 2 epochs; best validation accuracy. Compared with the baseline CNN of the
-  reference submission (``autograder/samples/a3_cifar/runs/baseline.json``, 0.684 in the table
-  below, 0.678 since it was regenerated); issue 11 asks for 0.10 more.
+  Adam 1e-3 then 3e-4 (StepLR), batch 32, 2 epochs; best validation accuracy. Compared with the
+  baseline CNN of the reference submission (``autograder/samples/a3_cifar/runs/baseline.json``,
+  0.684 in the table below, 0.678 since it was regenerated); issue 11 asks for 0.10 more. Both
+  are also scored on the test split's held-out labels (the demo key's, as the demo grades): the
+  transfer model with its best epoch's weights, the baseline with the reference's saved weights
+  (``runs/baseline.pt``, in the reference's own ``BaselineCNN`` class).
 - a1 (``autograder/samples/a1_multilabel/a1_multilabel.ipynb``): the 64x64 scenes, RGB only;
   "scratch" (a fresh resnet18, Adam 1e-3), "last_layer" (frozen, new fc, Adam 1e-2) and
   "all_layers" (new fc, everything trains, Adam 3e-4); batch 32, 3 epochs, StepLR(2, 0.3);
@@ -34,6 +37,14 @@ photos at once, like a1's scenes) are what moves a1's frozen features; averaging
 binary cross-entropy over 22 outputs left the collage half untrained (its top photo right 31 %
 of the time against 83 % summed). The kit's default pretrains in 712 s here.
 
+The a3 column is Task 4 as it was then: Adam 5e-4, 2 epochs. Scored on the test split, that
+was 0.749 against the baseline CNN's 0.671: 7.8 points, short of the 10 issue 11 asks for on
+test accuracy (validation overstated the gap: test images are written by other hands). With the
+kit's default checkpoint (2 threads), validation / test: 3 epochs 0.818 / 0.779; 2 epochs with
+Part 3's augmentation 0.801 / 0.762, 3 epochs with it 0.819 / 0.780; Adam 1e-3, 2 epochs 0.791 /
+0.743; Adam 1e-3 then 3e-4 (StepLR after the first epoch), 2 epochs 0.827 / 0.781: +11.0 points
+in the old time, what Task 4 does now.
+
 Run by hand (one training process at a time; 2 threads), e.g.::
 
     .venv/bin/python benchmarks/checkpoint_transfer.py --images 48000 96000
@@ -54,30 +65,57 @@ from pathlib import Path
 DEFAULT_OUT = Path("/tmp/checkpoint-transfer")
 os.environ.setdefault("VISLAB_CACHE", str(DEFAULT_OUT / "cache"))
 
+import nbformat  # noqa: E402
 import torch  # noqa: E402
 import torchvision  # noqa: E402
 from sklearn.metrics import average_precision_score  # noqa: E402
 from torch import nn  # noqa: E402
 
+from autograder.checks.a3_cifar.heldout import prepare_textured_digits  # noqa: E402
+from autograder.heldout import store  # noqa: E402
+from autograder.heldout.key import DEMO_KEY  # noqa: E402
+from autograder.notebook_cells import find_cell  # noqa: E402
 from vislab import pretrained  # noqa: E402
 from vislab.a1_multilabel.data import load_multilabel  # noqa: E402
+from vislab.a3_cifar import textured_digits  # noqa: E402
 from vislab.a3_cifar.data import load_a3_data  # noqa: E402
 from vislab.data.loaders import make_loader  # noqa: E402
 from vislab.metrics import accuracy  # noqa: E402
 from vislab.paths import REPO_ROOT  # noqa: E402
-from vislab.training import History, fit  # noqa: E402
+from vislab.training import History, fit, predict  # noqa: E402
+
+A3_SAMPLE = REPO_ROOT / "autograder" / "samples" / "a3_cifar"
 
 
 def a3_baseline() -> float:
     """The baseline CNN's best validation accuracy in the reference submission."""
-    return History.load(REPO_ROOT / "autograder/samples/a3_cifar/runs/baseline.json").best[
-        "val_accuracy"]
+    return History.load(A3_SAMPLE / "runs" / "baseline.json").best["val_accuracy"]
+
+
+def a3_test_accuracy(model: nn.Module, test_loader) -> float:
+    """Accuracy of ``model`` on a3's test split, against the demo key's held-out labels."""
+    prepare_textured_digits(DEMO_KEY)
+    y = store.load_labels(textured_digits.NAME, DEMO_KEY)["test_y"]
+    y_hat, _ = predict(model, test_loader)
+    return accuracy(y_hat, y)
+
+
+def a3_baseline_test() -> float:
+    """Test accuracy of the reference submission's baseline CNN (its saved best weights)."""
+    notebook = nbformat.read(A3_SAMPLE / "a3_cifar.ipynb", as_version=4)
+    namespace = {"nn": nn, "torch": torch, "F": torch.nn.functional}
+    exec(find_cell(notebook, "baseline_cnn").source, namespace)  # the reference's own class
+    model = namespace["BaselineCNN"]()
+    model.load_state_dict(torch.load(A3_SAMPLE / "runs" / "baseline.pt", weights_only=True))
+    _, _, test = load_a3_data(val_fraction=0.1, seed=0).loaders(batch_size=64, seed=0)
+    return a3_test_accuracy(model, test)
 
 
 # --- the targets, as the notebooks train them ---------------------------------------------------
 
-def a3_transfer(checkpoint: dict, run_dir: Path) -> float:
-    """Best validation accuracy of a3's Task 4 (layer4 + new fc train, 2 epochs)."""
+def a3_transfer(checkpoint: dict, run_dir: Path) -> tuple[float, float]:
+    """(best validation accuracy, test accuracy of that epoch's weights) of a3's Task 4 (layer4
+    + new fc train, 2 epochs)."""
     torch.manual_seed(0)
     data = load_a3_data(val_fraction=0.1, seed=0)
     model = pretrained.model_from_checkpoint(checkpoint)
@@ -88,12 +126,12 @@ def a3_transfer(checkpoint: dict, run_dir: Path) -> float:
         parameter.requires_grad = True
     torch.manual_seed(0)
     mean, std = pretrained.input_normalization()
-    train, val, _ = data.loaders(batch_size=32, seed=0, image_size=64, mean=mean, std=std)
-    history = fit(model, train, val, nn.CrossEntropyLoss(),
-                  torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=5e-4),
-                  num_epochs=2, name="a3_transfer", metric_fn=accuracy, save_weights=False,
-                  run_dir=run_dir)
-    return history.best["val_accuracy"]
+    train, val, test = data.loaders(batch_size=32, seed=0, image_size=64, mean=mean, std=std)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    history = fit(model, train, val, nn.CrossEntropyLoss(), optimizer, num_epochs=2,
+                  name="a3_transfer", metric_fn=accuracy, save_weights=False, run_dir=run_dir,
+                  scheduler=torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.3))
+    return history.best["val_accuracy"], a3_test_accuracy(model, test)
 
 
 A1_LR = {"scratch": 1e-3, "last_layer": 1e-2, "all_layers": 3e-4}
@@ -147,10 +185,13 @@ def measure(num_images: int, out: Path, results: dict) -> dict:
     row = {"images": checkpoint["num_images"], "pretrain_s": round(checkpoint["seconds"]),
            "source_accuracy": {k: round(v, 3) for k, v in checkpoint["val_accuracy"].items()}}
     start = time.perf_counter()
-    row["a3_transfer"] = round(a3_transfer(checkpoint, run_dir), 3)
+    row["a3_transfer"], row["a3_transfer_test"] = map(lambda x: round(x, 3),
+                                                       a3_transfer(checkpoint, run_dir))
     for regime in ("last_layer", "all_layers"):
         row[f"a1_{regime}"] = round(a1_regime(regime, checkpoint, run_dir), 3)
     row["eval_s"] = round(time.perf_counter() - start)
+    if "a3_baseline_test" not in results:
+        results["a3_baseline_test"] = round(a3_baseline_test(), 3)
     if "a1_scratch" not in results:
         results["a1_scratch"] = round(a1_regime("scratch", None, out / "runs" / "scratch"), 3)
     return row
@@ -173,7 +214,9 @@ def main() -> None:
         results_path.write_text(json.dumps(results, indent=1))
         print(f"{row['images']:>8} images {row['pretrain_s']:>5} s  source accuracy "
               f"{row['source_accuracy']}  a3 transfer {row['a3_transfer']:.3f} (baseline CNN "
-              f"{a3_baseline():.3f}, target {a3_baseline() + 0.1:.3f})  a1 scratch "
+              f"{a3_baseline():.3f}, target {a3_baseline() + 0.1:.3f}), on the test split "
+              f"{row['a3_transfer_test']:.3f} (baseline CNN {results['a3_baseline_test']:.3f}, "
+              f"target {results['a3_baseline_test'] + 0.1:.3f})  a1 scratch "
               f"{results['a1_scratch']:.3f}, last_layer {row['a1_last_layer']:.3f}, all_layers "
               f"{row['a1_all_layers']:.3f} (target {results['a1_scratch'] + 0.05:.3f})", flush=True)
 
