@@ -210,12 +210,13 @@ def _is_figure_text(output) -> bool:
 
 def with_saved_figures(nb: nbformat.NotebookNode,
                        saved_figures: dict[int, tuple[str, list]]) -> nbformat.NotebookNode:
-    """``nb`` (executed) where each cell that ran and showed a figure as text gets, in place of
-    that text, a note and the figures the student's own run saved (``saved_figures`` from
-    :attr:`NotebookToGrade.saved_figures`). Cells that did not run are left as they are."""
+    """``nb`` (executed) where each cell that showed a figure as text gets, in place of that
+    text, a note and the figures the student's own run saved (``saved_figures`` from
+    :attr:`NotebookToGrade.saved_figures`). A cell that did not run has no outputs, so it is
+    left as it is."""
     for index, (note, figures) in saved_figures.items():
         cell = nb.cells[index]
-        if cell.get("execution_count") is None or not any(map(_is_figure_text, cell.outputs)):
+        if not any(map(_is_figure_text, cell.outputs)):
             continue
         cell.outputs = [output for output in cell.outputs if not _is_figure_text(output)]
         cell.outputs += [note_output(note), *copy.deepcopy(figures)]

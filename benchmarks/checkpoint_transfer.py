@@ -185,8 +185,8 @@ def measure(num_images: int, out: Path, results: dict) -> dict:
     row = {"images": checkpoint["num_images"], "pretrain_s": round(checkpoint["seconds"]),
            "source_accuracy": {k: round(v, 3) for k, v in checkpoint["val_accuracy"].items()}}
     start = time.perf_counter()
-    row["a3_transfer"], row["a3_transfer_test"] = map(lambda x: round(x, 3),
-                                                       a3_transfer(checkpoint, run_dir))
+    val_accuracy, test_accuracy = a3_transfer(checkpoint, run_dir)
+    row["a3_transfer"], row["a3_transfer_test"] = round(val_accuracy, 3), round(test_accuracy, 3)
     for regime in ("last_layer", "all_layers"):
         row[f"a1_{regime}"] = round(a1_regime(regime, checkpoint, run_dir), 3)
     row["eval_s"] = round(time.perf_counter() - start)
