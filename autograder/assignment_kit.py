@@ -32,6 +32,8 @@ from autograder.sandbox.job import Mount
 from vislab.paths import REPO_ROOT, cache_dir
 
 CHECKS = REPO_ROOT / "autograder" / "checks"
+#: the modules of ``autograder`` a graded kernel imports (each imports no other of them)
+KERNEL_MODULES = ("evidence.py", "undrawn_figures.py")
 #: environment variables of the grading machine that a graded notebook also sees
 PASSED_VARIABLES = ("VISLAB_A1_DATASET", "VISLAB_A2_DATASET", "VISLAB_A3_DATASET",
                     "VISLAB_A4_DATASET", "VISLAB_RESNET18_WEIGHTS")
@@ -110,8 +112,8 @@ class AssignmentKit:
         compileall.compile_dir(REPO_ROOT / "vislab", quiet=2)
         inside_checks = CHECKS / self.assignment_id
         views = [Mount(REPO_ROOT / "vislab", REPO_ROOT / "vislab"),
-                 Mount(REPO_ROOT / "autograder" / "evidence.py",
-                       REPO_ROOT / "autograder" / "evidence.py"),
+                 *(Mount(REPO_ROOT / "autograder" / name, REPO_ROOT / "autograder" / name)
+                   for name in KERNEL_MODULES),
                  Mount(empty_file, CHECKS / "__init__.py"),
                  Mount(empty_file, inside_checks / "__init__.py"),
                  Mount(self.evidence.resolve(), inside_checks / "evidence.py")]

@@ -19,7 +19,8 @@ grade_id, or, for a cell nbgrader does not track, by having exactly the source c
 
 Nor does grading draw figures: the graded kernel starts with :data:`KERNEL_ARGS`, so a figure
 shows as its one-line text (``<Figure size 640x480 with 1 Axes>``) and is never rendered to an
-image. :func:`with_saved_figures` puts back, in each re-run cell that is not a test, the
+image, neither for the inline display nor by pyplot's own drawing after each cell
+(:mod:`autograder.undrawn_figures`). :func:`with_saved_figures` puts back, in each re-run cell that is not a test, the
 figures the student's own run saved there, after a note that says so
 (:attr:`NotebookToGrade.saved_figures` keeps them).
 
@@ -48,7 +49,8 @@ SAVED_NOTE = "not re-run while grading: these are the outputs your own run saved
 NONE_SAVED_NOTE = "not re-run while grading: your own run saved no outputs for this cell"
 DROPPED_NOTE = ("not re-run while grading: the outputs your own run saved were left out ({why})")
 #: the graded kernel's options: figures are shown as text, never rendered
-KERNEL_ARGS = ["--InlineBackend.figure_formats=set()"]
+KERNEL_ARGS = ["--InlineBackend.figure_formats=set()",
+               "--IPKernelApp.exec_lines=import autograder.undrawn_figures"]
 FIGURES_NOTE = "figures are not drawn while grading: these are the figures your own run saved"
 NO_FIGURES_NOTE = "figures are not drawn while grading, and your own run saved none for this cell"
 FIGURES_DROPPED_NOTE = ("figures are not drawn while grading; the figures your own run saved "

@@ -217,6 +217,19 @@ def test_figures_are_not_drawn_and_the_students_saved_ones_take_their_place(tmp_
     assert nbformat.validate(graded) is None
 
 
+def test_a_graded_kernel_never_draws_a_figure_unless_the_code_asks(tmp_path, monkeypatch):
+    """pyplot draws every new figure after its cell under IPython; the graded kernel does not
+    (``autograder.undrawn_figures``), while ``savefig`` still draws."""
+    make = ("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\ndraws = []\n"
+            "fig.canvas.mpl_connect('draw_event', draws.append)\nax.plot([1, 2])")
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell(make), _cell("print(len(draws))"),
+        _cell("fig.savefig('figure.png')\nprint(len(draws))")])
+    executed = _run_unsandboxed(tmp_path, monkeypatch, nb)
+    assert [cell.outputs[-1].get("text") for cell in executed.cells[1:]] == ["0\n", "1\n"]
+    assert (tmp_path / "figure.png").stat().st_size > 0
+
+
 def test_a_saved_figure_brings_only_its_images_and_text():
     submitted = nbformat.v4.new_notebook(cells=[_cell(DRAW, "plot", solution=True)])
     figure = _figure()

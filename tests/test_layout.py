@@ -3,8 +3,9 @@
 - no import cycle between modules (lazy imports inside functions count too);
 - the shared core of ``vislab`` never imports an assignment subpackage (``vislab.a1_*`` ...);
 - ``vislab`` (what student notebooks import) never imports ``autograder`` (the grading side);
-- an assignment's ``evidence.py`` imports only what its sandbox holds: the standard library,
-  numpy, torch, torchvision, ``vislab`` and ``autograder.evidence``.
+- an assignment's ``evidence.py``, and each module of ``autograder`` a graded kernel imports,
+  imports only what its sandbox holds: the standard library, numpy, torch, torchvision, IPython,
+  ``vislab`` and ``autograder.evidence``.
 """
 
 import ast
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignment_kit import KERNEL_MODULES
 from vislab.paths import REPO_ROOT
 
 PACKAGES = ("vislab", "autograder")
@@ -104,12 +106,14 @@ def test_every_assignment_has_its_subpackage_and_nothing_else_is_one():
 
 
 #: what a sandbox holds besides the standard library (see ``autograder.assignment_kit``)
-SANDBOX_IMPORTS = ("numpy", "torch", "torchvision", "vislab", "autograder.evidence")
+SANDBOX_IMPORTS = ("numpy", "torch", "torchvision", "IPython", "vislab", "autograder.evidence")
 EVIDENCE_MODULES = sorted((REPO_ROOT / "autograder" / "checks").glob("*/evidence.py"))
 
 
-@pytest.mark.parametrize("path", EVIDENCE_MODULES, ids=lambda path: path.parent.name)
-def test_an_evidence_module_imports_only_what_the_sandbox_holds(path):
+@pytest.mark.parametrize("path", EVIDENCE_MODULES
+                         + [REPO_ROOT / "autograder" / name for name in KERNEL_MODULES],
+                         ids=lambda path: str(path.relative_to(REPO_ROOT / "autograder")))
+def test_a_kernel_side_module_imports_only_what_the_sandbox_holds(path):
     tree = ast.parse(path.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
