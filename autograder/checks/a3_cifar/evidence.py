@@ -5,6 +5,9 @@ Each function runs the student's answer (or code, on hidden inputs) and records 
 (``autograder/checks/a3_cifar/judges.py``) compare the records with references computed outside.
 """
 
+import copy
+import functools
+
 from autograder.evidence import describe_error, outcome, parameter_facts, record
 
 IMAGE = [[1, 0, 2, 3, 1], [3, 2, 0, 7, 0], [0, 6, 1, 1, 4]]
@@ -63,11 +66,12 @@ def improved_models(*model_classes) -> None:
 
 
 def transfer_model(prepare_transfer_model) -> None:
-    """What ``prepare_transfer_model`` makes of a resnet18: its parameters and output shape."""
+    """What ``prepare_transfer_model`` makes of the hidden resnet18 (a fresh copy in training
+    mode, as a loaded backbone comes): its parameters and output shape."""
     import torch
-    import torchvision
 
-    made = outcome(prepare_transfer_model, torchvision.models.resnet18(), NUM_CLASSES)
+    made = outcome(prepare_transfer_model, hidden_model_and_image(HIDDEN_MODEL_SEED)[0].train(),
+                   NUM_CLASSES)
     if "error" in made:
         record("transfer_model", error=made["error"])
         return
@@ -81,14 +85,24 @@ def transfer_model(prepare_transfer_model) -> None:
         record("transfer_model", error=describe_error(error))
 
 
-def hidden_model_and_image(seed: int, size: tuple[int, int] = (96, 80)):
-    """A randomly initialised resnet18 (eval mode) and one random image (Tensor[1, 3, *size])."""
+@functools.cache
+def _hidden_resnet18(seed: int):
+    """resnet18 as torchvision initialises it from ``seed`` (built once per process: 0.08 s)."""
     import torch
     import torchvision
 
-    torch.manual_seed(seed)
-    model = torchvision.models.resnet18().eval()
-    return model, torch.rand(1, 3, *size)
+    with torch.random.fork_rng():  # the student's random state is left as it was
+        torch.manual_seed(seed)
+        return torchvision.models.resnet18().eval()
+
+
+def hidden_model_and_image(seed: int, size: tuple[int, int] = (96, 80)):
+    """A fresh copy of the resnet18 initialised from ``seed`` (eval mode) and one random image
+    (Tensor[1, 3, *size]) drawn from ``seed``."""
+    import torch
+
+    image = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(seed))
+    return copy.deepcopy(_hidden_resnet18(seed)), image
 
 
 def first_layer_activations(activations_fn) -> None:
