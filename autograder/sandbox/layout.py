@@ -81,12 +81,13 @@ class WorkFolders:
                            state=self.state, tmp=self.tmp)
 
 
-def runner_argv(paths: RunnerPaths, limits: Limits, ready_fd: int,
-                kernel_args: list[str]) -> list[str]:
+def runner_argv(paths: RunnerPaths, limits: Limits, ready_fd: int, kernel_args: list[str],
+                leave_kernel: bool) -> list[str]:
     """The command that starts ``autograder.sandbox.runner`` with this interpreter.
 
     ``ready_fd``: an inherited pipe's write end, where the runner signals that it started;
-    ``kernel_args``: command-line options the runner gives the kernel.
+    ``kernel_args``: command-line options the runner gives the kernel; ``leave_kernel``: the
+    runner does not shut the kernel down (only where its exit kills every process of the run).
 
     ``-I`` keeps the working directory (the student's files) off ``sys.path``, so a student's
     ``json.py`` cannot replace a module the runner imports.
@@ -96,4 +97,5 @@ def runner_argv(paths: RunnerPaths, limits: Limits, ready_fd: int,
             "--cell-timeout-s", str(limits.cell_timeout_s),
             "--notebook-timeout-s", str(limits.submission_timeout_s),
             "--max-output-bytes", str(limits.max_output_bytes_per_cell),
-            "--ready-fd", str(ready_fd), *(f"--kernel-arg={arg}" for arg in kernel_args)]
+            "--ready-fd", str(ready_fd), *(f"--kernel-arg={arg}" for arg in kernel_args),
+            *(["--leave-kernel"] if leave_kernel else [])]

@@ -37,7 +37,10 @@ NOT_SANDBOXED = "not enforced: isolation='none'"
 
 
 def _run_in_bwrap(job: SandboxJob, folders: WorkFolders, seconds: float) -> tuple[Exit, bool, dict]:
-    """(exit, memory cap hit, limit -> mechanism) of one bwrap run; raises SandboxUnavailable."""
+    """(exit, memory cap hit, limit -> mechanism) of one bwrap run; raises SandboxUnavailable.
+
+    The runner leaves the kernel running when it is done: the runner's exit ends bwrap's pid
+    namespace, which kills every process left in it."""
     bwrap = find_bwrap()
     font_lists = matplotlib_font_lists()
     guard = LimitGuard(job.limits)
@@ -45,7 +48,8 @@ def _run_in_bwrap(job: SandboxJob, folders: WorkFolders, seconds: float) -> tupl
         exit = start_bwrap(
             bwrap, lambda fd: bwrap_argv(bwrap, folders, job.notebook.resolve(), job.mounts,
                                          job.limits, font_lists,
-                                         runner_argv(INSIDE, job.limits, fd, job.kernel_args)),
+                                         runner_argv(INSIDE, job.limits, fd, job.kernel_args,
+                                                     leave_kernel=True)),
             env=sandbox_env(INSIDE, job.limits, job.env), cwd=str(folders.root), seconds=seconds,
             preexec_fn=guard.preexec)
         memory_cap_hit = guard.memory_cap_hit()
@@ -60,7 +64,8 @@ def _run_unsandboxed(job: SandboxJob, folders: WorkFolders, seconds: float) -> t
     """Like ``_run_in_bwrap`` with the runner as a plain child process: no isolation, no caps."""
     paths = folders.runner_paths(job.notebook.resolve())
     prepare_host_tmp(paths.tmp)
-    exit = run_until(lambda fd: runner_argv(paths, job.limits, fd, job.kernel_args),
+    exit = run_until(lambda fd: runner_argv(paths, job.limits, fd, job.kernel_args,
+                                            leave_kernel=False),
                      env=sandbox_env(paths, job.limits, job.env), cwd=str(paths.work),
                      seconds=seconds, own_process_group=True)
     if not exit.started and not exit.killed_at_deadline:
