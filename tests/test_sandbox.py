@@ -305,10 +305,14 @@ def test_host_kills_a_sandbox_whose_runner_hangs(tmp_path, monkeypatch):
     assert result.stop_reason == "the whole notebook ran past the 5 s limit while cell 0 ran"
 
 
-def test_detached_daemon_is_gone_when_the_run_returns(tmp_path):
+def test_detached_daemon_and_the_kernel_are_gone_when_the_run_returns(tmp_path):
+    """The runner leaves its kernel running (``--leave-kernel``): the sandbox's end kills it."""
     token = f"{time.time_ns() % 10**6 + 10**6}.5"  # a sleep duration no other process uses
+    kernel_name = f"kernel{token[:7]}"  # the kernel's process name (at most 15 characters)
     result = run(tmp_path, [f"""
 import os, time
+open("/proc/self/comm", "w").write("{kernel_name}")
+print(open("/proc/self/comm").read())
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
@@ -321,12 +325,16 @@ if os.fork() == 0:
 print("detached")
 """])
     assert result.completed, result.stop_reason
+    assert kernel_name in result.notebook.cells[0].outputs[0].text, "the kernel has its name"
     time.sleep(5)
     assert not (result.output_dir / "daemon_was_here").exists()
     assert not (tmp_path / "workdir" / "work" / "daemon_was_here").exists()
     sleepers = [p for p in Path("/proc").iterdir() if p.name.isdigit()
                 and token in (p / "cmdline").read_bytes().decode(errors="replace")]
     assert sleepers == []
+    kernels = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+               and (p / "comm").read_text(errors="replace").strip() == kernel_name]
+    assert kernels == []
 
 
 def test_huge_print_is_truncated_to_the_cap_with_a_note(tmp_path):
