@@ -1,8 +1,11 @@
-"""a3's data: the embedded textured digits, the real CIFAR-10 loader on files in its own format."""
+"""a3's data: the embedded textured digits, the real CIFAR-10 loader on files in its own format,
+the photograph of Task 4c."""
 
 import pickle
 
+import numpy as np
 import pytest
+import skimage.data
 import torch
 
 from autograder.checks.a3_cifar import heldout
@@ -11,6 +14,7 @@ from autograder.heldout.key import DEMO_KEY, HeldoutKey
 from vislab.a3_cifar import textured_digits
 from vislab.a3_cifar.data import load_a3_data
 from vislab.data import cifar10, tensor_cache
+from vislab.data.photo_sources import skimage_photo
 from vislab.data.test_inputs import load_test_inputs
 from vislab.seeds import seeded_generator
 
@@ -130,3 +134,11 @@ def test_a_corrupted_cache_is_detected(tmp_cache):
     torch.save({"X": torch.arange(5)}, folder / tensor_cache.DATA_FILE)
     with pytest.raises(RuntimeError, match="corrupt"):
         tensor_cache.load_tensors("toy")
+
+
+@pytest.mark.parametrize("name", ["chelsea", "astronaut", "coffee"])
+def test_a_photo_read_from_its_file_is_what_skimage_data_gives(name):
+    photo = skimage_photo(name)
+    assert photo.dtype == np.uint8 and photo.shape[2] == 3
+    assert photo.flags.writeable, "torch.from_numpy warns about a read-only array"
+    np.testing.assert_array_equal(photo, getattr(skimage.data, name)())
