@@ -25,6 +25,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.course import CONFIG_FILE, WorkCourse
+from autograder.feedback_exporter import FeedbackHTMLExporter
 
 #: the feedback page's template: nbgrader's, with the kit's summary (autograder/templates/)
 TEMPLATE = "vislab_feedback"
@@ -100,8 +101,9 @@ def feedback_converter(course: WorkCourse) -> GenerateFeedback:
 
 def _new_converter(root: Path) -> GenerateFeedback:
     """What ``nbgrader generate_feedback`` builds in ``root``: the converter with the course's
-    config, its HTML exporter with the configured preprocessors, and its writer; the page's
-    template is the kit's, nbgrader's with a summary at the top (:mod:`autograder.feedback_summary`).
+    config, its HTML exporter (:class:`FeedbackHTMLExporter`, nbconvert's without its last
+    pass) with the configured preprocessors, and its writer; the page's template is the kit's,
+    nbgrader's with a summary at the top (:mod:`autograder.feedback_summary`).
     It is set here, not in the course config, where formgrader would take it for its own pages
     (the course config names the folders both templates are found in)."""
     config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
@@ -111,7 +113,7 @@ def _new_converter(root: Path) -> GenerateFeedback:
     searched.HTMLExporter.extra_template_paths = [
         *converter.config.HTMLExporter.extra_template_paths, str(NBGRADER_TEMPLATES)]
     converter.update_config(searched)
-    converter.exporter = converter.exporter_class(parent=converter, config=converter.config)
+    converter.exporter = FeedbackHTMLExporter(parent=converter, config=converter.config)
     for preprocessor in converter.preprocessors:
         converter.exporter.register_preprocessor(preprocessor)
     converter.writer = FilesWriter(parent=converter, config=converter.config)

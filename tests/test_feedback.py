@@ -7,10 +7,13 @@ import sys
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
 from conftest import TINY_ID, _cell, write_tiny_assignment
 
 from autograder.course import WorkCourse
 from autograder.feedback import write_feedback
+from autograder.feedback_exporter import NO_DESCRIPTION, FeedbackHTMLExporter, ImageAltText
 from autograder.grade import grade_class
 from autograder.graded_notebook import SAVED_NOTE
 from autograder.nbgrader_plugins import FIT_TO_PAGE_CSS, HideServerPaths
@@ -63,7 +66,8 @@ def test_the_page_is_nbgrader_generate_feedbacks_with_the_kits_summary_on_top(gr
     assert result.returncode == 0, result.stderr[-2000:]
     nbgraders = _page(graded)
     cells = 'id="notebook-container">'
-    assert _without_headings(in_process.split(cells, 1)[1]) == \
+    as_html_exporter_writes = str(BeautifulSoup(in_process, features="html.parser"))
+    assert _without_headings(as_html_exporter_writes.split(cells, 1)[1]) == \
         _without_headings(nbgraders.split(cells, 1)[1])
     assert "check test_add</a>" in in_process and "Test cell</a>" in nbgraders
     assert write_feedback(graded, TINY_ID, "student") is None  # the kit's page again
@@ -120,3 +124,28 @@ def test_the_summary_names_each_check_with_its_points(graded):
     page = _page(graded)
     assert 'check test_add</a>: 2 / 2 points, passed' in page and "Test cell</a>" not in page
     assert 'check test_partial</a>: 1.5 / 3 points, partial credit' in page
+
+
+def _page_of(exporter, nb) -> str:
+    return exporter.from_notebook_node(nb)[0]
+
+
+def test_the_feedback_exporter_writes_what_html_exporter_writes_without_reparsing_it():
+    """Every PNG/JPEG gets alt text (its own text, else nbconvert's placeholder); after that,
+    BeautifulSoup's pass of nbconvert's HTMLExporter changes nothing but the formatting."""
+    png, jpeg = "iVBORw0KGgo=", "/9j/4AAQ"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title\n\nSome *text* and `code`."),
+        nbformat.v4.new_code_cell("plot()", outputs=[
+            nbformat.v4.new_output("display_data", data={
+                "image/png": png, "text/plain": "<Figure size 640x480 with 1 Axes>"}),
+            nbformat.v4.new_output("display_data", data={"image/jpeg": jpeg}),
+            nbformat.v4.new_output("stream", name="stdout", text="done\n")])])
+    nb.metadata["language_info"] = {"name": "python"}
+    ours = _page_of(FeedbackHTMLExporter(template_name="classic"), nb)  # feedback's template base
+    reference = HTMLExporter(template_name="classic")
+    reference.register_preprocessor(ImageAltText(parent=reference), enabled=True)
+    assert str(BeautifulSoup(ours, features="html.parser")) == _page_of(reference, nb)
+    assert 'alt="&lt;Figure size 640x480 with 1 Axes&gt;"' in ours
+    assert f'alt="{NO_DESCRIPTION}"' in ours
+    assert '<span class="n">plot</span>' in ours, "code is highlighted"
