@@ -63,7 +63,7 @@ if __name__ == "__main__":  # the runner's own process, started once per sandbox
     for name in UNUSED_FORMAT_CHECKERS:  # nbformat imports jsonschema, jsonschema these
         sys.modules.setdefault(name, None)
 
-import nbformat  # noqa: E402 (after the line above)
+import nbformat  # noqa: E402 (after the loop above)
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
 from nbclient.util import ensure_async  # noqa: E402
