@@ -139,6 +139,9 @@ def main() -> None:
                         help=f"0: skip the reference copies; else more than {SETTLING + 1}")
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     args = parser.parse_args()
+    if 0 < args.references <= SETTLING + 1 or args.students <= SETTLING + 1:
+        parser.error(f"--students and --references (unless 0) must be more than {SETTLING + 1}: "
+                     "the steady state is measured after the first results")
     n = args.students
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
