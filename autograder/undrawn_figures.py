@@ -6,7 +6,7 @@ callback; a full Agg render, 0.1 s for a two-panel plot), and the inline backend
 A graded kernel shows figures as text only (``--InlineBackend.figure_formats=set()``), so that
 render is wasted. The callback here is registered before pyplot's, so it runs first: it marks
 every open figure as drawn, and pyplot's finds nothing to draw. ``savefig`` and
-``canvas.draw`` draw as always.
+``canvas.draw`` draw as always. Imported outside IPython, it does nothing.
 """
 
 import sys
@@ -21,4 +21,5 @@ def _mark_figures_drawn() -> None:
             manager.canvas.figure.stale = False
 
 
-get_ipython().events.register("post_execute", _mark_figures_drawn)
+if (shell := get_ipython()) is not None:
+    shell.events.register("post_execute", _mark_figures_drawn)
