@@ -32,9 +32,10 @@ class ImageAltText(Preprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         for output in cell.get("outputs", []):
-            data, metadata = output.get("data", {}), output.setdefault("metadata", {})
-            for image_type in IMAGE_TYPES:
-                if image_type not in data or metadata.get("alt") or cell.metadata.get("alt"):
+            data = output.get("data", {})
+            for image_type in (kind for kind in IMAGE_TYPES if kind in data):
+                metadata = output.setdefault("metadata", {})
+                if metadata.get("alt") or cell.metadata.get("alt"):
                     continue
                 described = metadata.setdefault(image_type, {})
                 if isinstance(described, dict) and not described.get("alt"):
