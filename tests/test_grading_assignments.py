@@ -70,7 +70,8 @@ def _feedback(workdir, student: str, assignment_id: str) -> str:
 
 def _test_cell_blocks(html: str) -> list[str]:
     """The HTML of each graded test cell with its outputs (from its prompt to the next one)."""
-    return [block for block in html.split('<div class="cell ') if '"nbgrader-label">Check ' in block]
+    cells = re.split(r'<div [^>]*\bclass="cell ', html)  # the cell's id may come first
+    return [block for block in cells if '"nbgrader-label">Check ' in block]
 
 
 def test_feedback_names_each_cause_in_words_and_never_shows_test_code(graded):
