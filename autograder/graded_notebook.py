@@ -20,8 +20,8 @@ grade_id, or, for a cell nbgrader does not track, by having exactly the source c
 Nor does grading draw figures: the graded kernel starts with :data:`KERNEL_ARGS`, so a figure
 shows as its one-line text (``<Figure size 640x480 with 1 Axes>``) and is never rendered to an
 image, neither for the inline display nor by pyplot's own drawing after each cell
-(:mod:`autograder.undrawn_figures`). :func:`with_saved_figures` puts back, in each re-run cell that is not a test, the
-figures the student's own run saved there, after a note that says so
+(:mod:`autograder.undrawn_figures`). :func:`with_saved_figures` puts back, in each re-run cell
+that is not a test, the figures the student's own run saved there, after a note that says so
 (:attr:`NotebookToGrade.saved_figures` keeps them).
 
 :func:`with_verdicts` adds to each test cell one output with the judges' verdict, in words: the

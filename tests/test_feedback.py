@@ -8,8 +8,8 @@ import sys
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from nbconvert import HTMLExporter
 from conftest import TINY_ID, _cell, write_tiny_assignment
+from nbconvert import HTMLExporter
 
 from autograder.course import WorkCourse
 from autograder.feedback import write_feedback

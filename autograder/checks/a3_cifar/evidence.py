@@ -70,8 +70,7 @@ def transfer_model(prepare_transfer_model) -> None:
     mode, as a loaded backbone comes): its parameters and output shape."""
     import torch
 
-    made = outcome(prepare_transfer_model, hidden_model_and_image(HIDDEN_MODEL_SEED)[0].train(),
-                   NUM_CLASSES)
+    made = outcome(prepare_transfer_model, hidden_resnet18(HIDDEN_MODEL_SEED).train(), NUM_CLASSES)
     if "error" in made:
         record("transfer_model", error=made["error"])
         return
@@ -96,13 +95,17 @@ def _hidden_resnet18(seed: int):
         return torchvision.models.resnet18().eval()
 
 
+def hidden_resnet18(seed: int):
+    """A fresh copy of the resnet18 initialised from ``seed`` (eval mode)."""
+    return copy.deepcopy(_hidden_resnet18(seed))
+
+
 def hidden_model_and_image(seed: int, size: tuple[int, int] = (96, 80)):
-    """A fresh copy of the resnet18 initialised from ``seed`` (eval mode) and one random image
-    (Tensor[1, 3, *size]) drawn from ``seed``."""
+    """:func:`hidden_resnet18` and one random image (Tensor[1, 3, *size]) drawn from ``seed``."""
     import torch
 
     image = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(seed))
-    return copy.deepcopy(_hidden_resnet18(seed)), image
+    return hidden_resnet18(seed), image
 
 
 def first_layer_activations(activations_fn) -> None:
