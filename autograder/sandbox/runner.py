@@ -214,7 +214,7 @@ def _mark_timeout(cell: nbformat.NotebookNode, ename: str, evalue: str) -> None:
 
 
 async def execute(client: CappedNotebookClient, records: Records, cell_timeout_s: float,
-                  deadline: float, leave_kernel: bool = False) -> None:
+                  deadline: float, leave_kernel: bool) -> None:
     """Run every code cell of ``client.nb`` in order, recording after each (see module doc);
     then shut the kernel down, unless ``leave_kernel``."""
     nb = client.nb
